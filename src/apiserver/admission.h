@@ -1,0 +1,43 @@
+/* admission.h — the write path between decoding and the store, in kube-apiserver's
+ * order: schema decode checks (types, unknown fields) → mutating admission → defaulting
+ * → validation (schema, metadata, per-kind) → validating admission. Admission plugins
+ * are a table of hooks (admission.c lists them), like kube's enabled plugin list. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "api/registry.h"
+#include "api/status.h"
+#include "store/store.h"
+
+enum admission_op { ADMIT_CREATE, ADMIT_UPDATE, ADMIT_DELETE };
+
+struct admission_attrs {
+  enum admission_op op;
+  const struct api_resource *res;
+  const char *namespace_;
+  const char *name;
+  const char *subresource;
+  json_t *obj;       /* mutable on create/update; NULL on delete */
+  const json_t *old; /* NULL on create */
+  bool dry_run;
+  struct store *store;
+};
+
+struct admission_plugin {
+  const char *name;
+  /* Either hook may be NULL. Return 0 to admit, or a negative errno with err filled. */
+  int (*mutate)(const struct admission_attrs *a, struct api_error *err);
+  int (*validate)(const struct admission_attrs *a, struct api_error *err);
+};
+
+/* Decode-time checks of a request body against the resource's schema: JSON types, and
+ * unknown fields per fieldValidation ("Strict", "Warn", "Ignore"; NULL = Ignore as
+ * kube-apiserver's default for non-kubectl clients... kubectl always sends it). Warnings
+ * (Warn mode) are appended to *warnings (malloc'd strings). */
+int admission_decode(const struct api_resource *r, json_t *obj, const char *field_validation,
+                     char ***warnings, size_t *n_warnings, struct api_error *err);
+
+/* Runs mutating plugins, defaulting, validation and validating plugins. */
+int admission_run(const struct admission_attrs *a, struct api_error *err);

@@ -1,0 +1,178 @@
+/* ckube — one binary, many roles: `ckube <command> [flags]`. */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "apiserver/apiserver.h"
+#include "apiserver/discovery.h"
+#include "lib/macro.h"
+
+static int usage(FILE *f) {
+  fputs("Usage: ckube COMMAND [FLAGS]\n"
+        "\n"
+        "Commands:\n"
+        "  server      run the Kubernetes API server\n"
+        "  kubeconfig  print the admin kubeconfig of a server's data directory\n"
+        "  version     print the version\n"
+        "\n"
+        "Run 'ckube COMMAND --help' for the flags of a command.\n",
+        f);
+  return f == stdout ? 0 : 2;
+}
+
+static int cmd_version(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  printf("ckube version %s\n", CKUBE_GIT_VERSION);
+  return 0;
+}
+
+static void server_usage(FILE *f) {
+  fputs("Usage: ckube server [FLAGS]\n"
+        "\n"
+        "  --data-dir DIR              state and certificates (default /var/lib/ckube)\n"
+        "  --bind-address ADDR         address to listen on (default 127.0.0.1)\n"
+        "  --https-listen-port PORT    HTTPS port (default 6443)\n"
+        "  --write-kubeconfig FILE     admin kubeconfig (default DATA-DIR/kubeconfig.yaml)\n"
+        "  --datastore-endpoint URL    empty: SQLite in DATA-DIR; http://h:p[,...]: etcd v3\n"
+        "  --token-file FILE           static bearer tokens (token,user,uid,\"group,...\")\n"
+        "  --disable-agent             run no node agent on this machine\n",
+        f);
+}
+
+static int cmd_server(int argc, char **argv) {
+  enum { O_DATA = 1, O_BIND, O_PORT, O_KUBECONFIG, O_DATASTORE, O_TOKEN, O_NOAGENT, O_HELP };
+  static const struct option opts[] = {
+      {"data-dir", required_argument, NULL, O_DATA},
+      {"bind-address", required_argument, NULL, O_BIND},
+      {"https-listen-port", required_argument, NULL, O_PORT},
+      {"write-kubeconfig", required_argument, NULL, O_KUBECONFIG},
+      {"datastore-endpoint", required_argument, NULL, O_DATASTORE},
+      {"token-file", required_argument, NULL, O_TOKEN},
+      {"disable-agent", no_argument, NULL, O_NOAGENT},
+      {"help", no_argument, NULL, O_HELP},
+      {NULL, 0, NULL, 0}};
+  struct apiserver_config cfg = {.data_dir = "/var/lib/ckube", .bind_address = "127.0.0.1",
+                                 .port = 6443, .datastore_endpoint = ""};
+  const char *kubeconfig = NULL;
+  int c;
+  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    switch (c) {
+    case O_DATA:
+      cfg.data_dir = optarg;
+      break;
+    case O_BIND:
+      cfg.bind_address = optarg;
+      break;
+    case O_PORT: {
+      char *end;
+      long p = strtol(optarg, &end, 10);
+      if (*end || p < 0 || p > 65535) {
+        fprintf(stderr, "ckube server: invalid --https-listen-port %s\n", optarg);
+        return 2;
+      }
+      cfg.port = (unsigned)p;
+      break;
+    }
+    case O_KUBECONFIG:
+      kubeconfig = optarg;
+      break;
+    case O_DATASTORE:
+      cfg.datastore_endpoint = optarg;
+      break;
+    case O_TOKEN:
+      cfg.token_file = optarg;
+      break;
+    case O_NOAGENT:
+      /* The node agent is not part of this build yet: the server never starts one. */
+      break;
+    case O_HELP:
+      server_usage(stdout);
+      return 0;
+    default:
+      server_usage(stderr);
+      return 2;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "ckube server: unexpected argument %s\n", argv[optind]);
+    return 2;
+  }
+  _cleanup_free_ char *default_kc = xasprintf("%s/kubeconfig.yaml", cfg.data_dir);
+  cfg.kubeconfig_path = kubeconfig ? kubeconfig : default_kc;
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  /* Threads inherit the blocked mask, so only this thread takes the signals. */
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  struct apiserver *srv = NULL;
+  _cleanup_free_ char *err = NULL;
+  if (apiserver_start(&cfg, &srv, &err) < 0) {
+    fprintf(stderr, "ckube server: %s\n", err);
+    return 1;
+  }
+  fprintf(stderr, "ckube server: serving on https://%s:%u\n", cfg.bind_address,
+          apiserver_port(srv));
+  fprintf(stderr, "ckube server: kubeconfig written to %s\n", cfg.kubeconfig_path);
+  fprintf(stderr, "ckube server: try: KUBECONFIG=%s kubectl get ns\n", cfg.kubeconfig_path);
+  int sig = 0;
+  sigwait(&set, &sig);
+  fprintf(stderr, "ckube server: %s received, shutting down\n", strsignal(sig));
+  apiserver_stop(srv);
+  return 0;
+}
+
+static int cmd_kubeconfig(int argc, char **argv) {
+  const char *data_dir = "/var/lib/ckube";
+  static const struct option opts[] = {{"data-dir", required_argument, NULL, 'd'},
+                                       {NULL, 0, NULL, 0}};
+  int c;
+  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    if (c != 'd') {
+      fputs("Usage: ckube kubeconfig [--data-dir DIR]\n", stderr);
+      return 2;
+    }
+    data_dir = optarg;
+  }
+  _cleanup_free_ char *path = xasprintf("%s/kubeconfig.yaml", data_dir);
+  FILE *f = fopen(path, "re");
+  if (!f) {
+    fprintf(stderr, "ckube kubeconfig: %s: %s (has the server run with this --data-dir?)\n",
+            path, strerror(errno));
+    return 1;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+    fwrite(buf, 1, n, stdout);
+  fclose(f);
+  return 0;
+}
+
+static const struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+} commands[] = {
+    {"server", cmd_server},
+    {"kubeconfig", cmd_kubeconfig},
+    {"version", cmd_version},
+};
+
+int main(int argc, char **argv) {
+  if (argc < 2)
+    return usage(stderr);
+  if (streq(argv[1], "--help") || streq(argv[1], "-h") || streq(argv[1], "help"))
+    return usage(stdout);
+  for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+    if (streq(argv[1], commands[i].name))
+      return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "ckube: unknown command \"%s\"\n", argv[1]);
+  return usage(stderr);
+}

@@ -1,0 +1,60 @@
+#include "lib/json.h"
+
+#include <stdio.h>
+
+json_t *json_path(json_t *root, const char *dotted) {
+  json_t *cur = root;
+  const char *p = dotted;
+  while (cur && *p) {
+    const char *dot = strchr(p, '.');
+    size_t n = dot ? (size_t)(dot - p) : strlen(p);
+    if (!json_is_object(cur))
+      return NULL;
+    cur = json_object_getn(cur, p, n);
+    p += n;
+    if (*p == '.')
+      p++;
+  }
+  return cur;
+}
+
+const char *json_path_str(json_t *root, const char *dotted) {
+  return json_string_value(json_path(root, dotted));
+}
+
+json_t *json_object_ensure(json_t *obj, const char *key) {
+  json_t *v = json_object_get(obj, key);
+  if (json_is_object(v))
+    return v;
+  v = json_object();
+  json_object_set_new(obj, key, v);
+  return v;
+}
+
+char *json_encode(const json_t *v) {
+  char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+  if (!s)
+    abort();
+  return s;
+}
+
+int json_decode(const char *buf, size_t len, json_t **ret, char **ret_err) {
+  json_error_t err;
+  json_t *v = json_loadb(buf, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+  if (!v) {
+    if (ret_err)
+      *ret_err = xasprintf("line %d, column %d: %s", err.line, err.column, err.text);
+    return -EINVAL;
+  }
+  *ret = v;
+  return 0;
+}
+
+json_t *json_object_ensure_array(json_t *obj, const char *key) {
+  json_t *v = json_object_get(obj, key);
+  if (json_is_array(v))
+    return v;
+  v = json_array();
+  json_object_set_new(obj, key, v);
+  return v;
+}

@@ -552,13 +552,40 @@ static int normalize_order(struct smp *s, const json_t *merged, const json_t *pa
 static int merge_map(struct smp *s, json_t *orig, const json_t *patch,
                      const struct schema_ref *ref, json_t **ret);
 
+/* What the Go code's caller still sees of the live list after merging into it: Go deletes
+ * list items by shifting the same backing array left and appends new items into the room that
+ * frees, so the caller's view of the live list (its length unchanged) ends with the first
+ * appended items, then stale copies of the old last items. $setElementOrder orders server-only
+ * items against that view, and Kubernetes' own tests pin the outcome, so it is reproduced
+ * here: `window` holds that view, `len` the length the Go code's list has. */
+struct live_view {
+  json_t *window;
+  size_t len;
+};
+
+static void view_delete(struct live_view *v, size_t idx) {
+  for (size_t k = idx; k + 1 < v->len; k++)
+    json_array_set(v->window, k, json_array_get(v->window, k + 1));
+  v->len--;
+}
+
+static void view_append(struct live_view *v, json_t *item) {
+  if (v->len < json_array_size(v->window))
+    json_array_set(v->window, v->len, item);
+  v->len++;
+}
+
 /* Lists of objects: $patch items first, then each item merged into the live item with the
- * same merge key or appended. `orig` borrowed; *ret_merged and *ret_live (the live list
- * after deletions, the order reference) are new. */
+ * same merge key or appended. `orig` borrowed; *ret_merged, *ret_patch (the patch items
+ * without directives), *ret_live (the live list after deletions) and *ret_window (see
+ * live_view) are new. */
 static int merge_object_items(struct smp *s, const json_t *orig, const json_t *patch,
                               const struct schema_ref *item_ref, const char *merge_key,
-                              json_t **ret_merged, json_t **ret_patch, json_t **ret_live) {
+                              json_t **ret_merged, json_t **ret_patch, json_t **ret_live,
+                              json_t **ret_window) {
   _cleanup_json_ json_t *live = json_copy((json_t *)orig), *items = json_array();
+  _cleanup_json_ json_t *window = json_copy((json_t *)orig);
+  struct live_view view = {window, json_array_size(orig)};
   bool replace = false;
   size_t i;
   json_t *item;
@@ -581,6 +608,7 @@ static int merge_object_items(struct smp *s, const json_t *orig, const json_t *p
         if (idx < 0)
           break;
         json_array_remove(live, (size_t)idx);
+        view_delete(&view, (size_t)idx);
       }
     } else if (d && streq(d, "replace")) {
       /* the list becomes the other items; later $patch items are still honoured */
@@ -601,6 +629,7 @@ static int merge_object_items(struct smp *s, const json_t *orig, const json_t *p
     *ret_merged = json_incref(only);
     *ret_live = only;
     *ret_patch = json_array();
+    *ret_window = TAKE_PTR(window);
     return 0;
   }
 
@@ -620,28 +649,34 @@ static int merge_object_items(struct smp *s, const json_t *orig, const json_t *p
         return r;
       json_array_set_new(merged, (size_t)idx, m);
     } else {
-      json_array_append_new(merged, clean_value(item));
+      json_t *c = clean_value(item);
+      json_array_append_new(merged, c);
+      view_append(&view, c);
     }
   }
   *ret_merged = TAKE_PTR(merged);
   *ret_patch = TAKE_PTR(items);
   *ret_live = TAKE_PTR(live);
+  *ret_window = TAKE_PTR(window);
   return 0;
 }
 
-/* A list under patch strategy merge (or a $deleteFromPrimitiveList list). `orig` borrowed. */
+/* A list under patch strategy merge (or a $deleteFromPrimitiveList list). `orig` borrowed.
+ * With ret_window, also the caller's view of the live list (see live_view). */
 static int merge_list(struct smp *s, const json_t *orig, const json_t *patch,
                       const struct schema_ref *item_ref, const char *merge_key,
-                      bool delete_list, json_t **ret) {
+                      bool delete_list, json_t **ret, json_t **ret_window) {
   if (json_array_size(orig) == 0 && json_array_size(patch) == 0) {
     *ret = json_copy((json_t *)orig);
+    if (ret_window)
+      *ret_window = json_copy((json_t *)orig);
     return 0;
   }
   int type, r = element_type(s, orig, patch, &type);
   if (r < 0)
     return r;
 
-  _cleanup_json_ json_t *merged = NULL, *patch_items = NULL, *live = NULL;
+  _cleanup_json_ json_t *merged = NULL, *patch_items = NULL, *live = NULL, *window = NULL;
   size_t i;
   json_t *item;
   if (type != JSON_OBJECT) {
@@ -650,6 +685,8 @@ static int merge_list(struct smp *s, const json_t *orig, const json_t *patch,
       json_array_foreach(orig, i, item) if (index_in(patch, item, NULL, type) < 0)
           json_array_append(out, item);
       *ret = out;
+      if (ret_window)
+        *ret_window = json_copy((json_t *)orig);
       return 0;
     }
     /* a set: live items, then patch items not yet present */
@@ -660,24 +697,32 @@ static int merge_list(struct smp *s, const json_t *orig, const json_t *patch,
         json_array_append_new(merged, json_deep_copy(item));
     patch_items = json_incref((json_t *)patch);
     live = json_incref((json_t *)orig);
+    window = json_copy((json_t *)orig);
   } else {
     if (!merge_key)
       return fail_internal(s, go_format("cannot merge lists without merge key for %s",
                                         item_kind_name(item_ref)));
-    r = merge_object_items(s, orig, patch, item_ref, merge_key, &merged, &patch_items, &live);
+    r = merge_object_items(s, orig, patch, item_ref, merge_key, &merged, &patch_items, &live,
+                           &window);
     if (r < 0)
       return r;
   }
-  return normalize_order(s, merged, patch_items, live, merge_key, type, ret);
+  r = normalize_order(s, merged, patch_items, live, merge_key, type, ret);
+  if (r >= 0 && ret_window)
+    *ret_window = TAKE_PTR(window);
+  return r;
 }
 
 /* A list member present, as a list, in both the live object and the patch. */
 static int merge_list_member(struct smp *s, const json_t *orig, const json_t *patch,
-                             const struct field_meta *meta, bool delete_list, json_t **ret) {
+                             const struct field_meta *meta, bool delete_list, json_t **ret,
+                             json_t **ret_window) {
   if ((meta->strategy & SCHEMA_PATCH_MERGE) || delete_list)
     return merge_list(s, orig, patch, list_item_ref(meta->ref), meta->merge_key, delete_list,
-                      ret);
+                      ret, ret_window);
   *ret = clean_value(patch);
+  if (ret_window)
+    *ret_window = json_copy((json_t *)orig);
   return 0;
 }
 
@@ -757,12 +802,13 @@ static int apply_element_order(struct smp *s, json_t *o, json_t *p, const char *
   else if (!orig_list && patch_list)
     merged = clean_value(patch_list);
   else if (orig_list && patch_list) {
-    r = merge_list_member(s, orig_list, patch_list, &meta, false, &merged);
+    r = merge_list_member(s, orig_list, patch_list, &meta, false, &merged, &live);
     if (r < 0)
       return r;
   } else
     return 0;
-  live = orig_list ? json_copy(orig_list) : json_array();
+  if (!live)
+    live = orig_list ? json_copy(orig_list) : json_array();
 
   int type;
   r = element_type(s, orig_list, patch_list, &type);
@@ -883,7 +929,7 @@ static int merge_map(struct smp *s, json_t *orig, const json_t *patch,
       }
       r = merge_map(s, json_incref(ov), pv, meta.ref, &nv);
     } else if (json_is_array(pv)) {
-      r = merge_list_member(s, ov, pv, &meta, delete_list, &nv);
+      r = merge_list_member(s, ov, pv, &meta, delete_list, &nv, NULL);
     } else {
       set_cleaned(o, name, pv);
       continue;

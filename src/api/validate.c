@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lib/json.h"
+#include "lib/quantity.h"
 
 /* ---- small helpers -------------------------------------------------------------- */
 
@@ -160,57 +161,15 @@ static void warnings_add(struct validate_warnings *w, char *msg) {
 
 /* ---- scalar syntax checks ------------------------------------------------------- */
 
-#define QUANTITY_REGEX "^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$"
-static const char quantity_format_error[] =
-    "quantities must match the regular expression '" QUANTITY_REGEX "'";
+static const char quantity_format_error[] = QUANTITY_ERR_FORMAT;
 
-/* Mirrors resource.ParseQuantity's acceptance: returns NULL when s parses, else the
- * error text. Kept in one function so it can move onto lib/quantity when that lands. */
+/* resource.ParseQuantity's verdict: NULL when s parses, else Kubernetes' error text. */
 static const char *quantity_check(const char *s) {
-  size_t end = strlen(s), pos = 0;
-  if (end == 0)
-    return quantity_format_error;
-  if (s[0] == '-' || s[0] == '+')
-    pos++;
-  bool digits = false;
-  while (pos < end && s[pos] >= '0' && s[pos] <= '9')
-    pos++, digits = true;
-  if (pos < end && s[pos] == '.') {
-    pos++;
-    while (pos < end && s[pos] >= '0' && s[pos] <= '9')
-      pos++, digits = true;
-  }
-  if (!digits && pos < end && (pos > 1 || s[0] == '.'))
-    return "unable to parse numeric part of quantity";
-  size_t suffix_start = pos;
-  while (pos < end && strchr("eEinumkKMGTP", s[pos]))
-    pos++;
-  if (pos < end && (s[pos] == '-' || s[pos] == '+'))
-    pos++;
-  while (pos < end && s[pos] >= '0' && s[pos] <= '9')
-    pos++;
-  if (pos < end)
-    return quantity_format_error;
-  if (!digits && suffix_start > 0 && s[suffix_start - 1] == '.')
-    return "unable to parse numeric part of quantity";
-  const char *suffix = s + suffix_start;
-  static const char *const suffixes[] = {"",  "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u",
-                                         "m", "k",  "M",  "G",  "T",  "P",  "E",  NULL};
-  for (size_t i = 0; suffixes[i]; i++)
-    if (streq(suffix, suffixes[i]))
-      return NULL;
-  if ((suffix[0] == 'e' || suffix[0] == 'E') && suffix[1]) {
-    const char *e = suffix + 1;
-    if (*e == '+' || *e == '-')
-      e++;
-    if (!*e)
-      return "unable to parse quantity's suffix";
-    for (; *e; e++)
-      if (*e < '0' || *e > '9')
-        return "unable to parse quantity's suffix";
-    return NULL;
-  }
-  return "unable to parse quantity's suffix";
+  quantity_t q;
+  const char *msg = NULL;
+  if (quantity_parse(s, &q, &msg) < 0)
+    return msg ? msg : quantity_format_error;
+  return NULL;
 }
 
 /* Go's base64.StdEncoding: returns -1 when valid, else the offset of the first bad byte. */

@@ -55,8 +55,12 @@ static int namespace_lifecycle(const struct admission_attrs *a, struct api_error
   return 0;
 }
 
-static const struct admission_plugin plugins[] = {
-    {"NamespaceLifecycle", namespace_lifecycle, NULL},
+static const struct admission_plugin namespace_lifecycle_plugin = {
+    .name = "NamespaceLifecycle", .mutate = namespace_lifecycle};
+
+static const struct admission_plugin *const plugins[] = {
+    &namespace_lifecycle_plugin,
+    &admission_service_alloc,
 };
 
 static enum validate_name name_rule(const struct api_resource *r) {
@@ -69,11 +73,25 @@ static enum validate_name name_rule(const struct api_resource *r) {
   return VALIDATE_NAME_SUBDOMAIN;
 }
 
-int admission_run(const struct admission_attrs *a, struct api_error *err) {
-  int rc;
+/* Gives back what the first n plugins reserved. */
+static void abort_plugins(const struct admission_attrs *a, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (plugins[i]->aborted)
+      plugins[i]->aborted(a);
+}
+
+void admission_finish(const struct admission_attrs *a, int rc) {
+  if (rc < 0) {
+    abort_plugins(a, ARRAY_SIZE(plugins));
+    return;
+  }
   for (size_t i = 0; i < ARRAY_SIZE(plugins); i++)
-    if (plugins[i].mutate && (rc = plugins[i].mutate(a, err)) < 0)
-      return rc;
+    if (plugins[i]->committed)
+      plugins[i]->committed(a);
+}
+
+static int admission_run_inner(const struct admission_attrs *a, struct api_error *err) {
+  int rc;
   if (a->obj && a->res->schema) {
     validate_default(a->res, a->obj);
     _cleanup_field_errors_ struct field_errors errs = {0};
@@ -85,7 +103,21 @@ int admission_run(const struct admission_attrs *a, struct api_error *err) {
                                json_path_str(a->obj, "metadata.name"), &errs);
   }
   for (size_t i = 0; i < ARRAY_SIZE(plugins); i++)
-    if (plugins[i].validate && (rc = plugins[i].validate(a, err)) < 0)
+    if (plugins[i]->validate && (rc = plugins[i]->validate(a, err)) < 0)
       return rc;
   return 0;
+}
+
+int admission_run(const struct admission_attrs *a, struct api_error *err) {
+  size_t i;
+  int rc;
+  for (i = 0; i < ARRAY_SIZE(plugins); i++)
+    if (plugins[i]->mutate && (rc = plugins[i]->mutate(a, err)) < 0) {
+      abort_plugins(a, i);
+      return rc;
+    }
+  rc = admission_run_inner(a, err);
+  if (rc < 0)
+    abort_plugins(a, ARRAY_SIZE(plugins));
+  return rc;
 }

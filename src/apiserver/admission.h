@@ -27,10 +27,18 @@ struct admission_attrs {
 
 struct admission_plugin {
   const char *name;
-  /* Either hook may be NULL. Return 0 to admit, or a negative errno with err filled. */
+  /* Any hook may be NULL. Return 0 to admit, or a negative errno with err filled. */
   int (*mutate)(const struct admission_attrs *a, struct api_error *err);
   int (*validate)(const struct admission_attrs *a, struct api_error *err);
+  /* After the write: committed() when it was stored (for deletes: obj is NULL and old the
+   * deleted object), aborted() when mutate() ran but the write did not happen, so
+   * plugins that reserve something (service IPs, node ports) give it back. */
+  void (*committed)(const struct admission_attrs *a);
+  void (*aborted)(const struct admission_attrs *a);
 };
+
+/* Reports the outcome of a write admitted by admission_run(): rc 0 = stored. */
+void admission_finish(const struct admission_attrs *a, int rc);
 
 /* Decode-time checks of a request body against the resource's schema: JSON types, and
  * unknown fields per fieldValidation ("Strict", "Warn", "Ignore"; NULL = Ignore as
@@ -39,5 +47,10 @@ struct admission_plugin {
 int admission_decode(const struct api_resource *r, json_t *obj, const char *field_validation,
                      char ***warnings, size_t *n_warnings, struct api_error *err);
 
-/* Runs mutating plugins, defaulting, validation and validating plugins. */
+/* Runs mutating plugins, defaulting, validation and validating plugins. When it fails,
+ * it has already undone what the plugins reserved; when it succeeds, the caller must call
+ * admission_finish() with the outcome of the write. */
 int admission_run(const struct admission_attrs *a, struct api_error *err);
+
+/* The service IP and node-port allocator (alloc.c), an admission plugin. */
+extern const struct admission_plugin admission_service_alloc;

@@ -727,7 +727,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     return;
   if (req->stream) {
     stream_finish(req->stream);
-    MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv->idle_timeout);
+    /* Only a cleanly finished stream leaves a keep-alive connection behind to guard. */
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+      MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv->idle_timeout);
   }
   req_free(req);
   *con_cls = NULL;
@@ -748,7 +750,10 @@ static void on_log(void *cls, const char *fmt, va_list ap) {
   struct httpd *srv = cls;
   /* Runtime messages (failed handshakes, resets) are routine for a server and have no
    * reader; only a start-up failure is reported, through httpd_start's ret_err. */
-  if (srv->started || srv->start_error)
+  pthread_mutex_lock(&srv->lock);
+  bool wanted = !srv->started && !srv->start_error;
+  pthread_mutex_unlock(&srv->lock);
+  if (!wanted)
     return;
   char *msg;
   if (vasprintf(&msg, fmt, ap) < 0)
@@ -756,7 +761,11 @@ static void on_log(void *cls, const char *fmt, va_list ap) {
   size_t n = strlen(msg);
   while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
     msg[--n] = '\0';
-  srv->start_error = msg;
+  pthread_mutex_lock(&srv->lock);
+  if (!srv->start_error)
+    srv->start_error = TAKE_PTR(msg);
+  pthread_mutex_unlock(&srv->lock);
+  free(msg);
 }
 
 /* ---- server ---- */
@@ -881,7 +890,9 @@ int httpd_start(const struct httpd_config *cfg, struct httpd **ret, char **ret_e
     srv_free(srv);
     return r;
   }
+  pthread_mutex_lock(&srv->lock);
   srv->started = true;
+  pthread_mutex_unlock(&srv->lock);
   *ret = srv;
   return 0;
 }

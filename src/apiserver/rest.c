@@ -269,14 +269,17 @@ static int do_create(struct rest_context *ctx, const struct rest_request *req,
   if ((rc = admission_run(&a, err)) < 0)
     return rc;
   name = json_path_str(obj, "metadata.name");
-  if (a.dry_run)
+  if (a.dry_run) {
+    admission_finish(&a, 0);
     return 0;
+  }
   _cleanup_free_ char *key = rest_key(r, req->info.namespace_, name);
   _cleanup_free_ char *bytes = encode_for_store(obj);
   int64_t rev;
   /* Events expire an hour after their last update, as kube-apiserver's --event-ttl. */
   int64_t ttl = streq(r->plural, "events") ? 3600 : 0;
   rc = store_create(ctx->store, key, bytes, strlen(bytes), ttl, &rev);
+  admission_finish(&a, rc);
   if (rc < 0)
     return store_error(err, r, name, rc);
   stamp_rv(obj, rev);
@@ -516,7 +519,8 @@ static bool same_object(const json_t *a, const json_t *b) {
 }
 
 static int finish_delete(struct rest_context *ctx, const struct api_resource *r, const char *ns,
-                         const char *name, int64_t rev, struct api_error *err);
+                         const char *name, int64_t rev, const json_t *gone,
+                         struct api_error *err);
 
 /* Turns a client's new object (full object for the main resource and /status) into the
  * stored one and writes it if anything changed. *obj is replaced by the result. */
@@ -598,18 +602,23 @@ static int do_update(struct rest_context *ctx, const struct rest_request *req,
                               .old = old, .dry_run = dry_run(req), .store = ctx->store};
   if ((rc = admission_run(&a, err)) < 0)
     return rc;
-  if (a.dry_run)
+  if (a.dry_run) {
+    admission_finish(&a, 0);
     return 0;
+  }
   /* The last finalizer removed from an object being deleted: it goes now. */
   json_t *fin = json_path(obj, "metadata.finalizers");
   if (json_path(obj, "metadata.deletionTimestamp") && json_array_size(fin) == 0 &&
-      json_integer_value(json_path(obj, "metadata.deletionGracePeriodSeconds")) == 0)
-    return finish_delete(ctx, r, req->info.namespace_, req->info.name, old_rev, err);
+      json_integer_value(json_path(obj, "metadata.deletionGracePeriodSeconds")) == 0) {
+    admission_finish(&a, -ECANCELED);
+    return finish_delete(ctx, r, req->info.namespace_, req->info.name, old_rev, old, err);
+  }
   _cleanup_free_ char *key = rest_key(r, req->info.namespace_, req->info.name);
   _cleanup_free_ char *bytes = encode_for_store(obj);
   int64_t rev;
   int64_t ttl = streq(r->plural, "events") ? 3600 : 0;
   rc = store_update(ctx->store, key, bytes, strlen(bytes), old_rev, ttl, &rev);
+  admission_finish(&a, rc);
   if (rc < 0)
     return store_error(err, r, req->info.name, rc);
   stamp_rv(obj, rev);
@@ -913,12 +922,18 @@ static int parse_delete_options(const struct rest_request *req, json_t **ret_bod
   return 0;
 }
 
+/* Removes the object from the store; what admission reserved for it (service IPs,
+ * node ports) is given back. */
 static int finish_delete(struct rest_context *ctx, const struct api_resource *r, const char *ns,
-                         const char *name, int64_t rev, struct api_error *err) {
+                         const char *name, int64_t rev, const json_t *gone,
+                         struct api_error *err) {
   _cleanup_free_ char *key = rest_key(r, ns, name);
   int rc = store_delete(ctx->store, key, rev, NULL, NULL);
   if (rc < 0)
     return store_error(err, r, name, rc);
+  struct admission_attrs a = {.op = ADMIT_DELETE, .res = r, .namespace_ = ns, .name = name,
+                              .old = gone, .store = ctx->store};
+  admission_finish(&a, 0);
   return 0;
 }
 
@@ -997,7 +1012,7 @@ static int delete_one(struct rest_context *ctx, const struct rest_request *req,
         *ret_gone = TAKE_PTR(old);
         return 0;
       }
-      rc = finish_delete(ctx, r, ns, name, rev, err);
+      rc = finish_delete(ctx, r, ns, name, rev, old, err);
       if (rc == -ESTALE && attempt < MAX_PATCH_RETRIES) {
         api_error_clear(err);
         continue;

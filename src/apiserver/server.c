@@ -221,6 +221,12 @@ static int bootstrap(struct apiserver *s, char **ret_err) {
       "SingleStack", "ports", "name", "https", "protocol", "TCP", "port", 443, "targetPort",
       6443, "type", "ClusterIP");
   _cleanup_api_error_ struct api_error err = {0};
+  _cleanup_free_ char *key = rest_key(svc, "default", "kubernetes");
+  struct store_kv kv = {0};
+  if (store_get(s->store, key, &kv) == 0) {
+    store_kv_clear(&kv);
+    return 0;
+  }
   int rc = rest_create_object(&s->rest, svc, k, &err);
   if (rc < 0 && rc != -EEXIST) {
     *ret_err = xasprintf("creating the kubernetes service: %s", err.message);

@@ -318,7 +318,14 @@ static const char *test_schema =
     "  path string\n"
     "type Toleration\n"
     "  key string\n"
-    "  value string\n";
+    "  value string\n"
+    "type MergeItemList\n"
+    "  mergingList []MergeItem merge=name\n"
+    "  mergingIntList []integer patch=merge\n"
+    "type MergeItem\n"
+    "  name integer\n"
+    "  value integer\n"
+    "  other string\n";
 
 static struct schema_set *schemas;
 
@@ -380,10 +387,10 @@ static void test_smp_containers(void **state) {
   smp_ok("Pod", POD2, "{\"spec\":{\"containers\":[{\"name\":\"b\",\"image\":\"busybox:2\"}]}}",
          "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"nginx\"},"
          "{\"name\":\"b\",\"image\":\"busybox:2\"}]}}");
-  /* a new name is appended */
+  /* a new name is added; with no $setElementOrder the patch's items lead */
   smp_ok("Pod", POD2, "{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"redis\"}]}}",
-         "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"nginx\"},"
-         "{\"name\":\"b\",\"image\":\"busybox\"},{\"name\":\"c\",\"image\":\"redis\"}]}}");
+         "{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"redis\"},"
+         "{\"name\":\"a\",\"image\":\"nginx\"},{\"name\":\"b\",\"image\":\"busybox\"}]}}");
   /* $patch: delete removes an item by merge key */
   smp_ok("Pod", POD2, "{\"spec\":{\"containers\":[{\"name\":\"a\",\"$patch\":\"delete\"}]}}",
          "{\"spec\":{\"containers\":[{\"name\":\"b\",\"image\":\"busybox\"}]}}");
@@ -501,10 +508,17 @@ static void test_smp_element_order(void **state) {
          "{\"spec\":{\"$setElementOrder/containers\":[{\"name\":\"a\"},{\"name\":\"c\"}],"
          "\"containers\":[{\"$patch\":\"delete\",\"name\":\"b\"},{\"name\":\"c\",\"image\":\"y\"}]}}",
          "{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"c\",\"image\":\"y\"}]}}");
-  /* an item the server added and the order does not name keeps its live place */
+  /* an item the order does not name goes before the first named item that follows it in
+   * the live list */
   smp_ok("Pod", three,
          "{\"spec\":{\"$setElementOrder/containers\":[{\"name\":\"c\"},{\"name\":\"a\"}]}}",
-         "{\"spec\":{\"containers\":[{\"name\":\"c\"},{\"name\":\"a\"},{\"name\":\"b\"}]}}");
+         "{\"spec\":{\"containers\":[{\"name\":\"b\"},{\"name\":\"c\"},{\"name\":\"a\"}]}}");
+  /* without an order, live items keep their places and lead the patch items that follow
+   * them; new items follow the patch's order */
+  smp_ok("Pod", "{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\"}]}}",
+         "{\"spec\":{\"containers\":[{\"name\":\"b\",\"image\":\"i\"},{\"name\":\"c\"}]}}",
+         "{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\",\"image\":\"i\"},"
+         "{\"name\":\"c\"}]}}");
   /* env inside a container, as kubectl apply sends it */
   smp_ok("Pod",
          "{\"spec\":{\"containers\":[{\"name\":\"a\",\"env\":[{\"name\":\"X\",\"value\":\"1\"},"
@@ -524,7 +538,7 @@ static void test_smp_element_order(void **state) {
   smp_ok("Pod", "{\"spec\":{\"containers\":[{\"name\":\"a\"}]}}",
          "{\"spec\":{\"containers\":[{\"name\":\"n\",\"$setElementOrder/env\":[{\"name\":\"E\"}],"
          "\"env\":[{\"name\":\"E\",\"value\":null}]}]}}",
-         "{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"n\",\"env\":[{\"name\":\"E\"}]}]}}");
+         "{\"spec\":{\"containers\":[{\"name\":\"n\",\"env\":[{\"name\":\"E\"}]},{\"name\":\"a\"}]}}");
   /* the order must list the patch's items in the patch's order */
   smp_error("Pod", three,
             "{\"spec\":{\"$setElementOrder/containers\":[{\"name\":\"a\"}],"
@@ -587,7 +601,8 @@ static void test_smp_errors(void **state) {
             "does not contain declared merge key: name");
   smp_error("Pod", POD2, "{\"spec\":{\"containers\":[{\"name\":\"a\",\"$patch\":\"merge\"}]}}",
             500, "", "merging lists cannot yet be specified in the patch");
-  smp_error("Pod", POD2, "{\"spec\":{\"nodeSelector\":{\"$patch\":\"foo\",\"a\":\"b\"}}}", 500,
+  smp_error("Pod", "{\"spec\":{\"nodeSelector\":{}}}",
+            "{\"spec\":{\"nodeSelector\":{\"$patch\":\"foo\",\"a\":\"b\"}}}", 500,
             "", "unknown patch type: foo in map: map[$patch:foo a:b]");
   smp_error("Pod", POD2, "{\"spec\":{\"containers\":[{\"name\":\"a\",\"$patch\":7}]}}", 500, "",
             "unknown patch type: %!s(int64=7) in map: map[$patch:7 name:a]");
@@ -600,6 +615,60 @@ static void test_smp_errors(void **state) {
             "json: cannot unmarshal array into Go value of type map[string]interface {}");
   smp_error("Pod", POD2, "\"x\"", 400, "BadRequest",
             "json: cannot unmarshal string into Go value of type map[string]interface {}");
+}
+
+/* Live object, patch and result of ordering cases from Kubernetes' own strategic merge patch
+ * tests, restated in JSON: the result must match kube-apiserver's item for item. */
+static void test_smp_kubernetes_order_cases(void **state) {
+  (void)state;
+  static const struct {
+    const char *live, *patch, *want;
+  } cases[] = {
+      {"{\"mergingList\":[{\"name\":1,\"other\":\"a\"},{\"name\":2,\"value\":2,\"other\":\"b\"}]}",
+       "{\"$setElementOrder/mergingList\":[{\"name\":4},{\"name\":1},{\"name\":2},{\"name\":3}],"
+       "\"mergingList\":[{\"name\":4,\"value\":4},{\"name\":3,\"value\":3}]}",
+       "{\"mergingList\":[{\"name\":4,\"value\":4},{\"name\":1,\"other\":\"a\"},"
+       "{\"name\":2,\"value\":2,\"other\":\"b\"},{\"name\":3,\"value\":3}]}"},
+      {"{\"mergingList\":[{\"name\":1},{\"name\":2,\"other\":\"b\"},{\"name\":4,\"other\":\"c\"}]}",
+       "{\"$setElementOrder/mergingList\":[{\"name\":2},{\"name\":3}],"
+       "\"mergingList\":[{\"name\":3},{\"name\":1,\"$patch\":\"delete\"}]}",
+       "{\"mergingList\":[{\"name\":2,\"other\":\"b\"},{\"name\":4,\"other\":\"c\"},{\"name\":3}]}"},
+      {"{\"mergingList\":[{\"name\":1,\"other\":\"a\"},{\"name\":2,\"value\":2,\"other\":\"b\"},"
+       "{\"name\":3,\"value\":3}]}",
+       "{\"$setElementOrder/mergingList\":[{\"name\":4},{\"name\":2},{\"name\":1}],"
+       "\"mergingList\":[{\"name\":4,\"value\":4},{\"name\":3,\"$patch\":\"delete\"}]}",
+       "{\"mergingList\":[{\"name\":4,\"value\":4},{\"name\":2,\"value\":2,\"other\":\"b\"},"
+       "{\"name\":1,\"other\":\"a\"}]}"},
+      {"{\"mergingList\":[{\"name\":1,\"other\":\"a\"},{\"name\":3,\"value\":3},"
+       "{\"name\":4,\"value\":4},{\"name\":2,\"value\":2},{\"name\":9}]}",
+       "{\"$setElementOrder/mergingList\":[{\"name\":4},{\"name\":2},{\"name\":3},{\"name\":1}]}",
+       "{\"mergingList\":[{\"name\":4,\"value\":4},{\"name\":2,\"value\":2},"
+       "{\"name\":3,\"value\":3},{\"name\":1,\"other\":\"a\"},{\"name\":9}]}"},
+      {"{\"mergingList\":[{\"name\":1,\"other\":\"a\"},{\"name\":2,\"value\":2},{\"name\":9},"
+       "{\"name\":3,\"value\":3},{\"name\":4,\"value\":4}]}",
+       "{\"$setElementOrder/mergingList\":[{\"name\":2},{\"name\":1},{\"name\":4},{\"name\":3}]}",
+       "{\"mergingList\":[{\"name\":2,\"value\":2},{\"name\":1,\"other\":\"a\"},{\"name\":9},"
+       "{\"name\":4,\"value\":4},{\"name\":3,\"value\":3}]}"},
+      {"{\"mergingList\":[{\"name\":1,\"other\":\"a\"},{\"name\":2,\"value\":2},{\"name\":7},"
+       "{\"name\":9},{\"name\":8},{\"name\":3,\"value\":3},{\"name\":4,\"value\":4}]}",
+       "{\"$setElementOrder/mergingList\":[{\"name\":2},{\"name\":1},{\"name\":4},{\"name\":3}]}",
+       "{\"mergingList\":[{\"name\":2,\"value\":2},{\"name\":1,\"other\":\"a\"},{\"name\":7},"
+       "{\"name\":9},{\"name\":8},{\"name\":4,\"value\":4},{\"name\":3,\"value\":3}]}"},
+      {"{\"mergingList\":[{\"name\":1},{\"name\":2,\"value\":1},{\"name\":3},"
+       "{\"name\":2,\"value\":2},{\"name\":4}]}",
+       "{\"$setElementOrder/mergingList\":[{\"name\":2},{\"name\":1},{\"name\":4},{\"name\":3},"
+       "{\"name\":2}]}",
+       "{\"mergingList\":[{\"name\":2,\"value\":1},{\"name\":2,\"value\":2},{\"name\":1},"
+       "{\"name\":4},{\"name\":3}]}"},
+      {"{\"mergingIntList\":[1,3,4,2,9]}", "{\"$setElementOrder/mergingIntList\":[4,2,3,1]}",
+       "{\"mergingIntList\":[4,2,3,1,9]}"},
+      {"{\"mergingIntList\":[1,2,9,3,4]}", "{\"$setElementOrder/mergingIntList\":[2,1,4,3]}",
+       "{\"mergingIntList\":[2,1,9,4,3]}"},
+      {"{\"mergingIntList\":[1,2,7,9,8,3,4]}", "{\"$setElementOrder/mergingIntList\":[2,1,4,3]}",
+       "{\"mergingIntList\":[2,1,7,9,8,4,3]}"},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+    smp_ok("MergeItemList", cases[i].live, cases[i].patch, cases[i].want);
 }
 
 /* ---- the rest of the header ---- */
@@ -653,6 +722,7 @@ int main(void) {
       cmocka_unit_test(test_smp_primitive_lists),
       cmocka_unit_test(test_smp_retain_keys),
       cmocka_unit_test(test_smp_errors),
+      cmocka_unit_test(test_smp_kubernetes_order_cases),
       cmocka_unit_test(test_media_types),
       cmocka_unit_test(test_resource_version_precondition),
   };

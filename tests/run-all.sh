@@ -27,6 +27,8 @@ step "unit" tests/run-unit.sh build
 step "fuzz replay" tests/run-fuzz-replay.sh build
 step "unit (asan)" tests/run-unit.sh build-asan
 step "fuzz replay (asan)" tests/run-fuzz-replay.sh build-asan
+step "crash (sqlite)" tests/e2e/crash.sh build/ckube
+step "crash (etcd)" tests/e2e/with-etcd.sh tests/e2e/crash.sh build/ckube ETCD
 step "e2e" tests/e2e/run.sh build/ckube
 step "e2e (asan)" tests/e2e/run.sh build-asan/ckube
 echo

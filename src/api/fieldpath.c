@@ -906,6 +906,15 @@ json_t *fieldpath_set_to_json(const struct fieldpath_set *s) {
   return v;
 }
 
+/* Go reads integers beyond int64 as floats; jansson refuses them, so retry as reals. */
+static json_t *load_value(const char *s, size_t len, size_t flags) {
+  flags |= JSON_DISABLE_EOF_CHECK;
+  json_t *v = json_loadb(s, len, flags, NULL);
+  if (!v)
+    v = json_loadb(s, len, flags | JSON_DECODE_INT_AS_REAL, NULL);
+  return v;
+}
+
 static int parse_pe(const char *key, size_t len, struct fieldpath_pe *ret, bool *ret_unknown) {
   *ret_unknown = false;
   if (len < 2)
@@ -923,14 +932,14 @@ static int parse_pe(const char *key, size_t len, struct fieldpath_pe *ret, bool 
     *ret = (struct fieldpath_pe){.kind = FIELDPATH_FIELD, .field = xstrndup(rest, rlen)};
     return 0;
   case 'v': {
-    json_t *v = json_loadb(rest, rlen, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, NULL);
+    json_t *v = load_value(rest, rlen, JSON_DECODE_ANY);
     if (!v)
       return -EINVAL;
     *ret = (struct fieldpath_pe){.kind = FIELDPATH_VALUE, .value = v};
     return 0;
   }
   case 'k': {
-    _cleanup_json_ json_t *obj = json_loadb(rest, rlen, JSON_DISABLE_EOF_CHECK, NULL);
+    _cleanup_json_ json_t *obj = load_value(rest, rlen, 0);
     if (!json_is_object(obj))
       return -EINVAL;
     size_t n = json_object_size(obj), i = 0;

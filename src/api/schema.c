@@ -608,6 +608,13 @@ static int parse_type(struct parser *p, const char *s, size_t len) {
   node->t.scalar = SCHEMA_STRUCT;
   node->t.doc = arena_strndup(a, doc, doc_len);
   bool have_scalar = false;
+  /* Listed at once so that the set releases its arrays even if a later option fails. */
+  struct schema_set *set = p->set;
+  if (set->n_types == set->cap_types) {
+    set->cap_types = set->cap_types ? set->cap_types * 2 : 128;
+    set->types = xrealloc(set->types, set->cap_types * sizeof(*set->types));
+  }
+  set->types[set->n_types++] = node;
 
   char *save = NULL;
   for (char *tok = strtok_r(head, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
@@ -653,12 +660,6 @@ static int parse_type(struct parser *p, const char *s, size_t len) {
   memcpy(full + pkg_len + 1, node->t.name, name_len + 1);
   node->t.full_name = full;
 
-  struct schema_set *set = p->set;
-  if (set->n_types == set->cap_types) {
-    set->cap_types = set->cap_types ? set->cap_types * 2 : 128;
-    set->types = xrealloc(set->types, set->cap_types * sizeof(*set->types));
-  }
-  set->types[set->n_types++] = node;
   p->cur = node;
   return 0;
 }

@@ -161,8 +161,10 @@ static int csv_read(struct csv *c, struct record *rec, char **ret_err) {
         i++;
       const char *q = memchr(line.s + pos, '"', i - pos);
       if (q) {
-        r = fail(ret_err, "token file '%s': parse error on line %zu, column %zu: bare \" in non-quoted-field",
-                 c->source, c->line - 1, (size_t)(q - line.s) + 1);
+        r = fail(
+            ret_err,
+            "token file '%s': parse error on line %zu, column %zu: bare \" in non-quoted-field",
+            c->source, c->line - 1, (size_t)(q - line.s) + 1);
         break;
       }
       sb_add(&field, line.s + pos, i - pos);
@@ -194,14 +196,18 @@ static int csv_read(struct csv *c, struct record *rec, char **ret_err) {
         } else if (pos >= line.len || (next == '\n' && pos + 1 == line.len)) {
           done = true;
         } else {
-          r = fail(ret_err, "token file '%s': parse error on line %zu, column %zu: extraneous or missing \" in quoted-field",
+          r = fail(ret_err,
+                   "token file '%s': parse error on line %zu, column %zu: extraneous or missing \" "
+                   "in quoted-field",
                    c->source, c->line - 1, pos);
           goto fieldout;
         }
       } else {
         sb_add(&field, line.s + pos, line.len - pos);
         if (!next_line(c, &line) || strlen(line.s) != line.len) {
-          r = fail(ret_err, "token file '%s': record on line %zu; parse error on line %zu: extraneous or missing \" in quoted-field",
+          r = fail(ret_err,
+                   "token file '%s': record on line %zu; parse error on line %zu: extraneous or "
+                   "missing \" in quoted-field",
                    c->source, rec->line, c->line - (c->p >= c->end ? 0 : 1));
           goto fieldout;
         }
@@ -230,8 +236,8 @@ static int entry_cmp(const void *a, const void *b) {
   return x->line < y->line ? -1 : x->line > y->line;
 }
 
-int authn_tokens_parse(const char *buf, size_t len, const char *source,
-                       struct authn_tokens **ret, char **ret_err) {
+int authn_tokens_parse(const char *buf, size_t len, const char *source, struct authn_tokens **ret,
+                       char **ret_err) {
   struct csv c = {.p = buf, .end = buf + len, .line = 1, .source = source ? source : ""};
   struct authn_tokens *t = xcalloc(1, sizeof(*t));
   for (;;) {
@@ -246,7 +252,8 @@ int authn_tokens_parse(const char *buf, size_t len, const char *source,
       break;
     if (rec.n < 3) {
       r = fail(ret_err,
-               "token file '%s' line %zu: must have at least 3 columns (token, user name, user uid), found %zu",
+               "token file '%s' line %zu: must have at least 3 columns (token, user name, user "
+               "uid), found %zu",
                c.source, rec.line, rec.n);
       record_clear(&rec);
       authn_tokens_free(t);
@@ -389,8 +396,8 @@ int authn_request(const struct authn_tokens *tokens, struct httpd_req *req,
     return 0;
   }
   if (cert->state == HTTPD_CERT_INVALID)
-    cert_err = xasprintf("verifying certificate failed: %s",
-                         cert->error ? cert->error : "unknown error");
+    cert_err =
+        xasprintf("verifying certificate failed: %s", cert->error ? cert->error : "unknown error");
 
   /* As kube's union authenticator: a failed certificate still lets a good token through;
    * only when nothing succeeds do the errors count. */

@@ -45,8 +45,8 @@ struct authn_tokens;
  * a repeated token keeps its last line; a 4th column is split on ',' into groups.
  * `source` names the file in messages. -EINVAL on malformed input, with *ret_err (if
  * non-NULL) a malloc'd message naming the line. */
-int authn_tokens_parse(const char *buf, size_t len, const char *source,
-                       struct authn_tokens **ret, char **ret_err);
+int authn_tokens_parse(const char *buf, size_t len, const char *source, struct authn_tokens **ret,
+                       char **ret_err);
 
 /* Reads and parses the file at `path`. -errno when unreadable. */
 int authn_tokens_load(const char *path, struct authn_tokens **ret, char **ret_err);

@@ -484,8 +484,8 @@ static void cert_load(struct httpd *srv, struct MHD_Connection *conn, struct con
   size_t n_orgs = 0;
   for (unsigned i = 0;; i++) {
     size = sizeof(buf);
-    if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, i, 0, buf,
-                                      &size) != 0)
+    if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, i, 0, buf, &size) !=
+        0)
       break;
     c->orgs = xrealloc(c->orgs, (n_orgs + 1) * sizeof(*c->orgs));
     c->orgs[n_orgs++] = xstrndup(buf, size);
@@ -541,8 +541,8 @@ static int queue(struct httpd_req *req, unsigned status, const char *content_typ
   return 0;
 }
 
-int httpd_respond_take(struct httpd_req *req, unsigned status, const char *content_type,
-                       void *body, size_t len) {
+int httpd_respond_take(struct httpd_req *req, unsigned status, const char *content_type, void *body,
+                       size_t len) {
   if (req->responded) {
     free(body);
     return -EALREADY;
@@ -595,9 +595,8 @@ struct httpd_stream *httpd_respond_stream(struct httpd_req *req, unsigned status
   srv->streams = s;
   pthread_mutex_unlock(&srv->lock);
 
-  struct MHD_Response *resp =
-      MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, s,
-                                        stream_response_free);
+  struct MHD_Response *resp = MHD_create_response_from_callback(
+      MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, s, stream_response_free);
   if (!resp) {
     stream_finish(s);
     httpd_stream_unref(s);
@@ -650,8 +649,8 @@ static void req_init(struct httpd_req *req, struct MHD_Connection *conn, const c
                 sizeof(req->remote));
   }
 
-  const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                               MHD_HTTP_HEADER_CONTENT_LENGTH);
+  const char *cl =
+      MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
   if (cl) {
     char *end;
     errno = 0;
@@ -684,9 +683,8 @@ static void body_append(struct httpd_req *req, const char *data, size_t n) {
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls) {
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls) {
   struct httpd *srv = cls;
   struct httpd_req *req = *con_cls;
   if (!req) {
@@ -852,8 +850,8 @@ int httpd_start(const struct httpd_config *cfg, struct httpd **ret, char **ret_e
   srv->have_client_ca = cfg->client_ca_pem != NULL;
 
   int fd = -1;
-  int r = listen_on(cfg->bind_address ? cfg->bind_address : "127.0.0.1", cfg->port, &fd,
-                    &srv->port, ret_err);
+  int r = listen_on(cfg->bind_address ? cfg->bind_address : "127.0.0.1", cfg->port, &fd, &srv->port,
+                    ret_err);
   if (r < 0) {
     srv_free(srv);
     return r;
@@ -867,10 +865,9 @@ int httpd_start(const struct httpd_config *cfg, struct httpd **ret, char **ret_e
   opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->key_pem};
   if (srv->client_ca_pem)
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, srv->client_ca_pem};
-  opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
-                                      cfg->max_connections ? cfg->max_connections
-                                                           : DEFAULT_MAX_CONNECTIONS,
-                                      NULL};
+  opts[n++] = (struct MHD_OptionItem){
+      MHD_OPTION_CONNECTION_LIMIT,
+      cfg->max_connections ? cfg->max_connections : DEFAULT_MAX_CONNECTIONS, NULL};
   opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, srv->idle_timeout, NULL};
   opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_STACK_SIZE, THREAD_STACK, NULL};
   opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, NULL};
@@ -879,8 +876,8 @@ int httpd_start(const struct httpd_config *cfg, struct httpd **ret, char **ret_e
   opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, srv};
   opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
-  unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                   MHD_USE_TLS | MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+  unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS |
+                   MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
   srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_ARRAY, opts,
                                  MHD_OPTION_END);
   if (!srv->daemon) {

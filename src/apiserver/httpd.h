@@ -28,10 +28,10 @@ struct httpd_stream;
 typedef void (*httpd_handler_fn)(struct httpd_req *req, void *userdata);
 
 struct httpd_config {
-  const char *bind_address; /* IPv4 or IPv6 literal; NULL = 127.0.0.1 */
-  unsigned port;            /* 0 = any free port, see httpd_port() */
-  const char *cert_pem;     /* serving certificate chain, PEM */
-  const char *key_pem;      /* its private key, PEM */
+  const char *bind_address;  /* IPv4 or IPv6 literal; NULL = 127.0.0.1 */
+  unsigned port;             /* 0 = any free port, see httpd_port() */
+  const char *cert_pem;      /* serving certificate chain, PEM */
+  const char *key_pem;       /* its private key, PEM */
   const char *client_ca_pem; /* CA for client certificates; NULL = none checked */
   size_t max_body;           /* larger bodies are discarded, see httpd_req_body_too_large */
   unsigned max_connections;  /* 0 = 4096 */
@@ -88,10 +88,10 @@ enum httpd_cert_state {
 
 struct httpd_client_cert {
   enum httpd_cert_state state;
-  const char *cn;           /* subject CommonName, "" when absent; NULL unless VALID */
-  const char *const *orgs;  /* subject Organization values, in order */
+  const char *cn;          /* subject CommonName, "" when absent; NULL unless VALID */
+  const char *const *orgs; /* subject Organization values, in order */
   size_t n_orgs;
-  const char *error;        /* why it is INVALID, else NULL */
+  const char *error; /* why it is INVALID, else NULL */
 };
 
 /* The verified client certificate's identity. Borrowed; computed once per connection. */
@@ -109,8 +109,8 @@ int httpd_respond(struct httpd_req *req, unsigned status, const char *content_ty
                   const void *body, size_t len);
 
 /* As httpd_respond() but takes ownership of the malloc'd `body`, on failure too. */
-int httpd_respond_take(struct httpd_req *req, unsigned status, const char *content_type,
-                       void *body, size_t len);
+int httpd_respond_take(struct httpd_req *req, unsigned status, const char *content_type, void *body,
+                       size_t len);
 
 /* Answers with a chunked response whose body is written later by httpd_stream_write().
  * Headers go out as soon as the handler returns. Returns the stream with one reference

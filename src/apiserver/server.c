@@ -4,6 +4,8 @@
 #include "apiserver/apiserver.h"
 
 #include <limits.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,7 +24,16 @@
 /* kube-apiserver refuses request bodies over 3 MiB. */
 #define MAX_BODY (3 * 1024 * 1024)
 
+/* kube-apiserver compacts etcd every 5 minutes, up to the revision it saw at the
+ * previous pass, so history is kept for 5 to 10 minutes. */
+#define COMPACT_INTERVAL_SECONDS 300
+
 struct apiserver {
+  pthread_t compactor;
+  bool compactor_started;
+  pthread_mutex_t mu;
+  pthread_cond_t cond;
+  bool stopping;
   struct store *store;
   struct watch_cache *cache;
   struct httpd *httpd;
@@ -235,6 +246,29 @@ static int bootstrap(struct apiserver *s, char **ret_err) {
   return 0;
 }
 
+static void *compactor_main(void *arg) {
+  struct apiserver *s = arg;
+  int64_t previous = 0;
+  pthread_mutex_lock(&s->mu);
+  while (!s->stopping) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += COMPACT_INTERVAL_SECONDS;
+    if (pthread_cond_timedwait(&s->cond, &s->mu, &ts) != ETIMEDOUT)
+      continue;
+    pthread_mutex_unlock(&s->mu);
+    int64_t compacted = 0, now = 0;
+    store_compacted_rev(s->store, &compacted);
+    if (previous > compacted)
+      store_compact(s->store, previous);
+    if (store_current_rev(s->store, &now) == 0)
+      previous = now;
+    pthread_mutex_lock(&s->mu);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
+}
+
 static int ensure_dir(const char *path) {
   if (mkdir(path, 0700) < 0 && errno != EEXIST)
     return -errno;
@@ -243,6 +277,8 @@ static int ensure_dir(const char *path) {
 
 int apiserver_start(const struct apiserver_config *cfg, struct apiserver **ret, char **ret_err) {
   struct apiserver *s = xcalloc(1, sizeof(*s));
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cond, NULL);
   int rc;
   char *err = NULL;
   _cleanup_free_ char *tls = xasprintf("%s/tls", cfg->data_dir);
@@ -290,6 +326,12 @@ int apiserver_start(const struct apiserver_config *cfg, struct apiserver **ret, 
     goto fail;
   }
   s->rest.cache = s->cache;
+  if (pthread_create(&s->compactor, NULL, compactor_main, s) != 0) {
+    rc = -EAGAIN;
+    err = xstrdup("starting the compactor thread failed");
+    goto fail;
+  }
+  s->compactor_started = true;
   struct httpd_config hc = {
       .bind_address = cfg->bind_address ? cfg->bind_address : "127.0.0.1",
       .port = cfg->port,
@@ -330,8 +372,17 @@ void apiserver_stop(struct apiserver *s) {
   /* The listener first: it ends every stream and runs the watchers' close callbacks,
    * which need the watch cache; then the cache, then the store it reads. */
   httpd_stop(s->httpd);
+  if (s->compactor_started) {
+    pthread_mutex_lock(&s->mu);
+    s->stopping = true;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->compactor, NULL);
+  }
   watch_cache_stop(s->cache);
   authn_tokens_free(s->tokens);
   store_close(s->store);
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->cond);
   free(s);
 }

@@ -241,12 +241,18 @@ int watch_cache_start(struct store *store, size_t ring_size, struct watch_cache 
   wc->store = store;
   wc->ring_size = ring_size ? ring_size : DEFAULT_RING;
   wc->ring = xcalloc(wc->ring_size, sizeof(*wc->ring));
-  int64_t rev = 0;
+  int64_t rev = 0, compacted = 0;
   int rc = store_current_rev(store, &rev);
   if (rc < 0)
     goto fail;
-  wc->last_rev = wc->oldest_rev = rev;
-  rc = store_watch(store, "/registry/", rev, on_store_event, wc, &wc->sw);
+  /* Start from recent history rather than from now, so that clients resuming a watch
+   * after a server restart continue where they were instead of relisting. */
+  store_compacted_rev(store, &compacted);
+  int64_t from = rev > (int64_t)wc->ring_size ? rev - (int64_t)wc->ring_size : 0;
+  if (from < compacted)
+    from = compacted;
+  wc->last_rev = wc->oldest_rev = from;
+  rc = store_watch(store, "/registry/", from, on_store_event, wc, &wc->sw);
   if (rc < 0)
     goto fail;
   if (pthread_create(&wc->reaper, NULL, reaper_main, wc) != 0) {

@@ -125,8 +125,8 @@ static const char *map_str(yaml_document_t *d, yaml_node_t *m, const char *key) 
 }
 
 /* The `field` object of the entry named `name` in the list at root[list]. */
-static yaml_node_t *named(yaml_document_t *d, yaml_node_t *root, const char *list,
-                          const char *name, const char *field) {
+static yaml_node_t *named(yaml_document_t *d, yaml_node_t *root, const char *list, const char *name,
+                          const char *field) {
   yaml_node_t *seq = map_get(d, root, list);
   if (!seq || seq->type != YAML_SEQUENCE_NODE)
     return NULL;
@@ -179,8 +179,8 @@ static int read_ref(const char *base_dir, const char *file, char **ret, char **r
 }
 
 /* Fills *ret from `<key>-data` (base64) or `<key>` (a file); NULL when neither. */
-static int data_or_file(yaml_document_t *d, yaml_node_t *m, const char *key,
-                        const char *base_dir, char **ret, char **ret_err) {
+static int data_or_file(yaml_document_t *d, yaml_node_t *m, const char *key, const char *base_dir,
+                        char **ret, char **ret_err) {
   _cleanup_free_ char *dkey = xasprintf("%s-data", key);
   const char *data = map_str(d, m, dkey);
   if (data && data[0]) {
@@ -280,8 +280,8 @@ int kubeconfig_parse(const char *buf, size_t len, const char *base_dir, const ch
     return fail(ret_err, -ENOMEM, "cannot initialise YAML parser");
   yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
   if (!yaml_parser_load(&parser, &doc)) {
-    int r = fail(ret_err, -EINVAL, "invalid kubeconfig: line %zu: %s",
-                 parser.problem_mark.line + 1, parser.problem ? parser.problem : "parse error");
+    int r = fail(ret_err, -EINVAL, "invalid kubeconfig: line %zu: %s", parser.problem_mark.line + 1,
+                 parser.problem ? parser.problem : "parse error");
     yaml_parser_delete(&parser);
     return r;
   }

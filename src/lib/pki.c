@@ -265,8 +265,9 @@ static int make_cert(const struct pki_subject *subj, EVP_PKEY *key, X509 *issuer
         add_ext(cert, signer, NID_subject_key_identifier, "hash") < 0)
       return fail(ret_err, -EIO, "cannot add CA extensions");
   } else {
-    const char *eku = server && client ? "serverAuth,clientAuth" : server ? "serverAuth"
-                                                                          : "clientAuth";
+    const char *eku = server && client ? "serverAuth,clientAuth"
+                      : server         ? "serverAuth"
+                                       : "clientAuth";
     if (add_ext(cert, signer, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
         add_ext(cert, signer, NID_key_usage, "critical,digitalSignature") < 0 ||
         add_ext(cert, signer, NID_ext_key_usage, eku) < 0 ||
@@ -321,8 +322,8 @@ int pki_ca_from_pem(const char *cert_pem, const char *key_pem, struct pki_ca **r
   return 0;
 }
 
-static int write_pair(const char *dir, const char *name, const char *cert_pem,
-                      const char *key_pem, char **ret_err) {
+static int write_pair(const char *dir, const char *name, const char *cert_pem, const char *key_pem,
+                      char **ret_err) {
   _cleanup_free_ char *kpath = xasprintf("%s/%s.key", dir, name);
   _cleanup_free_ char *cpath = xasprintf("%s/%s.crt", dir, name);
   /* Key first: a crash between the two renames leaves a key that no longer matches the
@@ -384,9 +385,8 @@ int pki_ca_ensure(const char *dir, struct pki_ca **ret, char **ret_err) {
   return pki_ca_from_pem(cert_pem, key_pem, ret, ret_err);
 }
 
-int pki_ca_issue(const struct pki_ca *ca, const struct pki_subject *subj, bool server,
-                 bool client, int days, char **ret_cert_pem, char **ret_key_pem,
-                 char **ret_err) {
+int pki_ca_issue(const struct pki_ca *ca, const struct pki_subject *subj, bool server, bool client,
+                 int days, char **ret_cert_pem, char **ret_key_pem, char **ret_err) {
   _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = new_key();
   if (!key)
     return fail(ret_err, -EIO, "cannot generate key");
@@ -437,8 +437,7 @@ static bool subject_matches(X509 *cert, const struct pki_subject *subj) {
 
 static int ensure_leaf(const struct pki_ca *ca, const char *dir, const char *name,
                        const struct pki_subject *subj, bool server, char **ret_err) {
-  if (!name[0] || strchr(name, '/') || streq(name, "ca") || streq(name, ".") ||
-      streq(name, ".."))
+  if (!name[0] || strchr(name, '/') || streq(name, "ca") || streq(name, ".") || streq(name, ".."))
     return fail(ret_err, -EINVAL, "invalid certificate name \"%s\"", name);
   _cleanup_free_ char *cert_pem = NULL, *key_pem = NULL;
   if (pki_read_pair(dir, name, &cert_pem, &key_pem) == 0) {
@@ -456,8 +455,8 @@ static int ensure_leaf(const struct pki_ca *ca, const char *dir, const char *nam
   return r < 0 ? r : 1;
 }
 
-int pki_ensure_serving(const struct pki_ca *ca, const char *dir,
-                       const struct pki_subject *subj, char **ret_err) {
+int pki_ensure_serving(const struct pki_ca *ca, const char *dir, const struct pki_subject *subj,
+                       char **ret_err) {
   return ensure_leaf(ca, dir, "serving", subj, true, ret_err);
 }
 

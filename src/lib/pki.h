@@ -40,8 +40,7 @@ int pki_ca_ensure(const char *dir, struct pki_ca **ret, char **ret_err);
 
 /* Loads an existing CA from PEM text (no files). -EINVAL on malformed or mismatched
  * input. */
-int pki_ca_from_pem(const char *cert_pem, const char *key_pem, struct pki_ca **ret,
-                    char **ret_err);
+int pki_ca_from_pem(const char *cert_pem, const char *key_pem, struct pki_ca **ret, char **ret_err);
 
 void pki_ca_free(struct pki_ca *ca);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct pki_ca *, pki_ca_free)
@@ -54,15 +53,14 @@ const char *pki_ca_cert_pem(const struct pki_ca *ca);
  * `server` adds the serverAuth usage (and the SANs), `client` the clientAuth usage.
  * On success *ret_cert_pem and *ret_key_pem are malloc'd PEM text.
  * -EINVAL: an IP SAN is not an address, or a name is empty. */
-int pki_ca_issue(const struct pki_ca *ca, const struct pki_subject *subj, bool server,
-                 bool client, int days, char **ret_cert_pem, char **ret_key_pem,
-                 char **ret_err);
+int pki_ca_issue(const struct pki_ca *ca, const struct pki_subject *subj, bool server, bool client,
+                 int days, char **ret_cert_pem, char **ret_key_pem, char **ret_err);
 
 /* Makes sure `dir`/serving.{crt,key} exist, are signed by `ca`, cover every IP and DNS
  * name of `subj` and stay valid for 30 more days; otherwise writes a new pair (1 year).
  * Returns 1 when it (re)generated the pair, 0 when the existing one was kept. */
-int pki_ensure_serving(const struct pki_ca *ca, const char *dir,
-                       const struct pki_subject *subj, char **ret_err);
+int pki_ensure_serving(const struct pki_ca *ca, const char *dir, const struct pki_subject *subj,
+                       char **ret_err);
 
 /* Makes sure `dir`/`name`.{crt,key} hold a client certificate (1 year) for exactly
  * subj->cn and subj->orgs, signed by `ca` and valid for 30 more days; otherwise writes a

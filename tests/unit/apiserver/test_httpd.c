@@ -85,14 +85,14 @@ static void handler(struct httpd_req *req, void *userdata) {
   int ar = authn_request(tokens, req, &user, &uerr);
   const char *a = httpd_req_query_value(req, "a");
   const char *hdr = httpd_req_header(req, "x-TEST");
-  _cleanup_free_ char *out = xasprintf(
-      "method=%s\npath=%s\nquery=%s\na=%s\ncommands=%zu:%s,%s\nheader=%s\nbody=%zu:%s\n"
-      "cert=%d:%s:%zu:%s\nremote=%s\nuser=%d:%s:%zu\n",
-      httpd_req_method(req), path, httpd_req_query(req), a ? a : "(null)", n_cmds,
-      n_cmds > 0 ? cmds[0] : "", n_cmds > 1 ? cmds[1] : "", hdr ? hdr : "(null)", blen, body,
-      c->state, c->cn ? c->cn : "", c->n_orgs, c->n_orgs ? c->orgs[0] : "",
-      httpd_req_remote_addr(req), ar, user ? user->name : (uerr ? uerr : ""),
-      user ? user->n_groups : 0);
+  _cleanup_free_ char *out =
+      xasprintf("method=%s\npath=%s\nquery=%s\na=%s\ncommands=%zu:%s,%s\nheader=%s\nbody=%zu:%s\n"
+                "cert=%d:%s:%zu:%s\nremote=%s\nuser=%d:%s:%zu\n",
+                httpd_req_method(req), path, httpd_req_query(req), a ? a : "(null)", n_cmds,
+                n_cmds > 0 ? cmds[0] : "", n_cmds > 1 ? cmds[1] : "", hdr ? hdr : "(null)", blen,
+                body, c->state, c->cn ? c->cn : "", c->n_orgs, c->n_orgs ? c->orgs[0] : "",
+                httpd_req_remote_addr(req), ar, user ? user->name : (uerr ? uerr : ""),
+                user ? user->n_groups : 0);
   authn_user_free(user);
   assert_int_equal(httpd_add_header(req, "X-Reply", "yes"), 0);
   assert_int_equal(httpd_add_header(req, "Bad", "a\r\nb"), -EINVAL);
@@ -141,9 +141,13 @@ static int teardown_all(void **state) {
 }
 
 static struct httpd *start_idle(size_t max_body, size_t queue_max, unsigned idle) {
-  struct httpd_config cfg = {.cert_pem = srv_cert, .key_pem = srv_key, .client_ca_pem = ca_pem,
-                             .max_body = max_body, .stream_queue_max = queue_max,
-                             .idle_timeout = idle, .handler = handler};
+  struct httpd_config cfg = {.cert_pem = srv_cert,
+                             .key_pem = srv_key,
+                             .client_ca_pem = ca_pem,
+                             .max_body = max_body,
+                             .stream_queue_max = queue_max,
+                             .idle_timeout = idle,
+                             .handler = handler};
   struct httpd *srv = NULL;
   char *err = NULL;
   int r = httpd_start(&cfg, &srv, &err);
@@ -290,8 +294,8 @@ static void test_errors(void **state) {
   free(b.data);
 
   /* The port is taken: a second server there fails cleanly. */
-  struct httpd_config cfg = {.cert_pem = srv_cert, .key_pem = srv_key, .port = httpd_port(srv),
-                             .handler = handler};
+  struct httpd_config cfg = {
+      .cert_pem = srv_cert, .key_pem = srv_key, .port = httpd_port(srv), .handler = handler};
   struct httpd *srv2 = NULL;
   char *err = NULL;
   assert_int_equal(httpd_start(&cfg, &srv2, &err), -EADDRINUSE);
@@ -308,7 +312,6 @@ static void test_errors(void **state) {
   httpd_stop(srv);
   assert_int_equal(count_fds(), fds);
 }
-
 
 static void test_body_limit(void **state) {
   struct httpd *srv = start(1024 * 1024, 0);

@@ -63,39 +63,38 @@ static void test_write_and_read_admin(void **state) {
   rm_tree(dir);
 }
 
-static const char MULTI[] =
-    "apiVersion: v1\n"
-    "kind: Config\n"
-    "current-context: dev\n"
-    "clusters:\n"
-    "- name: prod\n"
-    "  cluster:\n"
-    "    server: https://10.0.0.1:6443\n"
-    "    insecure-skip-tls-verify: true\n"
-    "- name: dev\n"
-    "  cluster:\n"
-    "    server: https://dev.example:6443\n"
-    "    certificate-authority: ca.crt\n"
-    "    tls-server-name: kubernetes\n"
-    "contexts:\n"
-    "- name: prod\n"
-    "  context: {cluster: prod, user: robot}\n"
-    "- name: dev\n"
-    "  context:\n"
-    "    cluster: dev\n"
-    "    user: me\n"
-    "- name: nouser\n"
-    "  context: {cluster: prod}\n"
-    "- name: broken\n"
-    "  context: {cluster: nowhere, user: me}\n"
-    "users:\n"
-    "- name: me\n"
-    "  user:\n"
-    "    client-certificate: certs/me.crt\n"
-    "    client-key: certs/me.key\n"
-    "- name: robot\n"
-    "  user:\n"
-    "    tokenFile: token\n";
+static const char MULTI[] = "apiVersion: v1\n"
+                            "kind: Config\n"
+                            "current-context: dev\n"
+                            "clusters:\n"
+                            "- name: prod\n"
+                            "  cluster:\n"
+                            "    server: https://10.0.0.1:6443\n"
+                            "    insecure-skip-tls-verify: true\n"
+                            "- name: dev\n"
+                            "  cluster:\n"
+                            "    server: https://dev.example:6443\n"
+                            "    certificate-authority: ca.crt\n"
+                            "    tls-server-name: kubernetes\n"
+                            "contexts:\n"
+                            "- name: prod\n"
+                            "  context: {cluster: prod, user: robot}\n"
+                            "- name: dev\n"
+                            "  context:\n"
+                            "    cluster: dev\n"
+                            "    user: me\n"
+                            "- name: nouser\n"
+                            "  context: {cluster: prod}\n"
+                            "- name: broken\n"
+                            "  context: {cluster: nowhere, user: me}\n"
+                            "users:\n"
+                            "- name: me\n"
+                            "  user:\n"
+                            "    client-certificate: certs/me.crt\n"
+                            "    client-key: certs/me.key\n"
+                            "- name: robot\n"
+                            "  user:\n"
+                            "    tokenFile: token\n";
 
 static void test_contexts_and_files(void **state) {
   _cleanup_free_ char *dir = make_tmpdir();
@@ -161,9 +160,13 @@ static void test_malformed(void **state) {
       "- a\n- b\n",
       "clusters: [\n",
       "current-context: x\n",
-      "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\nclusters:\n- name: c\n  cluster: {}\n",
-      "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\nclusters:\n- name: c\n  cluster: {server: s, certificate-authority-data: '!!!'}\n",
-      "{\"current-context\": \"x\", \"contexts\": [{\"name\": \"x\", \"context\": {\"cluster\": \"c\", \"user\": \"u\"}}], \"clusters\": [{\"name\": \"c\", \"cluster\": {\"server\": \"s\"}}]}",
+      "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\nclusters:\n- name: c\n  "
+      "cluster: {}\n",
+      "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\nclusters:\n- name: c\n  "
+      "cluster: {server: s, certificate-authority-data: '!!!'}\n",
+      "{\"current-context\": \"x\", \"contexts\": [{\"name\": \"x\", \"context\": {\"cluster\": "
+      "\"c\", \"user\": \"u\"}}], \"clusters\": [{\"name\": \"c\", \"cluster\": {\"server\": "
+      "\"s\"}}]}",
   };
   for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
     assert_int_equal(kubeconfig_parse(bad[i], strlen(bad[i]), NULL, NULL, &c, &err), -EINVAL);

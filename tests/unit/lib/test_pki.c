@@ -73,9 +73,11 @@ static void test_ca_serving_client(void **state) {
   assert_int_equal(pki_verify(pki_ca_cert_pem(ca), acrt, &err), 0);
   x = parse(acrt);
   char buf[256];
-  assert_true(X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, buf, sizeof(buf)) > 0);
+  assert_true(
+      X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, buf, sizeof(buf)) > 0);
   assert_string_equal(buf, "system:admin");
-  assert_true(X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_organizationName, buf, sizeof(buf)) > 0);
+  assert_true(X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_organizationName, buf,
+                                        sizeof(buf)) > 0);
   assert_string_equal(buf, "system:masters");
   assert_int_equal(X509_check_purpose(x, X509_PURPOSE_SSL_CLIENT, 0), 1);
   X509_free(x);

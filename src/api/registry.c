@@ -179,6 +179,12 @@ static struct api_resource resources[] = {
      "validatingwebhookconfigurations", "validatingwebhookconfiguration", false, VERBS_ALL,
      NULL, NAMES("api-extensions"), NULL, columns_webhooks},
 
+    /* apiextensions.k8s.io/v1 */
+    {"apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions",
+     "customresourcedefinition", false, VERBS_ALL, NAMES("crd", "crds"), NAMES("api-extensions"),
+     SUB(STATUS_SUB("apiextensions.k8s.io", "v1", "CustomResourceDefinition")), columns_default,
+     NULL, NULL, true},
+
     /* scheduling.k8s.io/v1 */
     {"scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass", false,
      VERBS_ALL, NAMES("pc"), NULL, NULL, columns_priorityclasses},

@@ -80,9 +80,18 @@ static void add_warning(struct httpd_req *req, const char *text) {
 
 static bool serve_openapi(struct httpd_req *req, const char *path) {
   if (streq(path, "/openapi/v2")) {
-    /* kubectl asks for protobuf here; a 404 makes it fall back cleanly (v3 carries
-     * everything it needs). */
-    send_not_found(req);
+    /* kubectl reads the v3 documents for every kind the server serves; it falls back to
+     * v2 (protobuf, gnostic's openapi_v2.Document) only to validate kinds the server
+     * does not know, where finding no definition lets the request go on to fail with
+     * "no matches for kind". This document is exactly that: swagger "2.0", an info
+     * block, no definitions. */
+    static const char doc[] = "\x0a\x03" "2.0"
+                              "\x12\x1b"
+                              "\x0a\x0a" "Kubernetes"
+                              "\x12\x0d" CKUBE_GIT_VERSION;
+    _Static_assert(sizeof(CKUBE_GIT_VERSION) - 1 == 13, "info.version length is encoded above");
+    httpd_respond(req, 200, "application/com.github.proto-openapi.spec.v2.v1.0+protobuf", doc,
+                  sizeof(doc) - 1);
     return true;
   }
   if (!startswith(path, "/openapi/v3"))

@@ -269,7 +269,8 @@ static bool is_leaf(const struct fieldpath_type *t, const json_t *l, const json_
   case FIELDPATH_T_LIST:
     if (t->atomic || !fieldpath_type_associative(t))
       return true;
-    if ((l && !json_is_array(l) && !json_is_null(l)) || (r && !json_is_array(r) && !json_is_null(r)))
+    if ((l && !json_is_array(l) && !json_is_null(l)) ||
+        (r && !json_is_array(r) && !json_is_null(r)))
       return true;
     /* Both empty: a leaf, which keeps the empty/null distinction. */
     return is_empty_container(l) && is_empty_container(r);
@@ -281,7 +282,8 @@ static bool is_leaf(const struct fieldpath_type *t, const json_t *l, const json_
   case FIELDPATH_T_STRUCT:
     if (t->atomic)
       return true;
-    if ((l && !json_is_object(l) && !json_is_null(l)) || (r && !json_is_object(r) && !json_is_null(r)))
+    if ((l && !json_is_object(l) && !json_is_null(l)) ||
+        (r && !json_is_object(r) && !json_is_null(r)))
       return true;
     return is_empty_container(l) && is_empty_container(r);
   }
@@ -702,8 +704,8 @@ static json_t *strip_managed_fields(const json_t *obj) {
 
 /* Fields kube never records as owned: identity and server-maintained metadata. */
 static struct fieldpath_set *strip_set(void) {
-  static const char *const meta[] = {"name",     "namespace",     "creationTimestamp",
-                                     "selfLink", "uid",           "clusterName",
+  static const char *const meta[] = {"name",       "namespace",     "creationTimestamp",
+                                     "selfLink",   "uid",           "clusterName",
                                      "generation", "managedFields", "resourceVersion"};
   struct fieldpath_set *s = fieldpath_set_new();
   struct fieldpath_pe p[2] = {fieldpath_pe_field("apiVersion")};
@@ -742,9 +744,8 @@ static void collect_conflict(const struct fieldpath_pe *pes, size_t n, void *use
   struct conflict_ctx *c = userdata;
   _cleanup_free_ char *p = fieldpath_path_string(pes, n);
   _cleanup_free_ char *msg = xasprintf("conflict with %s", c->who);
-  json_array_append_new(c->causes,
-                        json_pack("{s:s,s:s,s:s}", "type", "FieldManagerConflict", "message", msg,
-                                  "field", p));
+  json_array_append_new(c->causes, json_pack("{s:s,s:s,s:s}", "type", "FieldManagerConflict",
+                                             "message", msg, "field", p));
   c->lines = xrealloc(c->lines, (c->n_lines + 1) * sizeof(char *));
   c->lines[c->n_lines++] = xstrdup(p);
 }
@@ -814,8 +815,8 @@ static int conflict_error(struct mf_list *l, struct fieldpath_set **conflicts,
   fclose(f);
   int r;
   if (total == 1)
-    r = api_error_set(err, -ESTALE, 409, "Conflict", "Apply failed with 1 conflict: conflict with %s: %s",
-                      single_who, single);
+    r = api_error_set(err, -ESTALE, 409, "Conflict",
+                      "Apply failed with 1 conflict: conflict with %s: %s", single_who, single);
   else
     r = api_error_set(err, -ESTALE, 409, "Conflict", "Apply failed with %zu conflicts: %s", total,
                       text);
@@ -827,8 +828,8 @@ static int conflict_error(struct mf_list *l, struct fieldpath_set **conflicts,
 
 /* kube's Updater.update: other managers lose what this write changed (a conflict when
  * they did not agree and force is off) and what it removed. skip is the writer. */
-static int update_owners(struct mf_list *l, ssize_t skip, const struct comparison *cmp,
-                         bool force, struct api_error *err) {
+static int update_owners(struct mf_list *l, ssize_t skip, const struct comparison *cmp, bool force,
+                         struct api_error *err) {
   _cleanup_fieldpath_set_ struct fieldpath_set *changed =
       fieldpath_set_union(cmp->modified, cmp->added);
   _cleanup_free_ struct fieldpath_set **conflicts = xcalloc(l->n + 1, sizeof(*conflicts));
@@ -911,7 +912,8 @@ static json_t *prune(const struct fieldpath_type *t, json_t *merged, const struc
     return merged;
   set_replace(&ps2, fieldpath_set_named_members(ps2, t));
   _cleanup_fieldpath_set_ struct fieldpath_set *gone = fieldpath_set_difference(ms, ps2);
-  _cleanup_fieldpath_set_ struct fieldpath_set *final_drop = fieldpath_set_intersection(gone, last_n);
+  _cleanup_fieldpath_set_ struct fieldpath_set *final_drop =
+      fieldpath_set_intersection(gone, last_n);
   json_t *out = remove_root(t, merged, final_drop);
   json_decref(merged);
   return out;
@@ -962,8 +964,7 @@ int apply_patch(const struct apply_request *req, const json_t *live, const json_
   ssize_t prev = mf_find(&l, req->manager, true, req->api_version, req->subresource);
   _cleanup_fieldpath_set_ struct fieldpath_set *last =
       prev >= 0 ? fieldpath_set_copy(l.v[prev].set) : NULL;
-  size_t self =
-      mf_put(&l, req->manager, true, req->api_version, req->subresource, TAKE_PTR(set));
+  size_t self = mf_put(&l, req->manager, true, req->api_version, req->subresource, TAKE_PTR(set));
   _cleanup_json_ json_t *result = prune(&t, merged, &l, last);
 
   struct comparison cmp;
@@ -997,8 +998,8 @@ static bool is_reset(const json_t *mf) {
          json_object_size(json_array_get(mf, 0)) == 0;
 }
 
-int managed_fields_update(const struct apply_request *req, const json_t *old,
-                          const json_t *new_obj, json_t **ret, struct api_error *err) {
+int managed_fields_update(const struct apply_request *req, const json_t *old, const json_t *new_obj,
+                          json_t **ret, struct api_error *err) {
   int r = check_request(req, err);
   if (r < 0)
     return r;

@@ -69,5 +69,5 @@ int apply_patch(const struct apply_request *req, const json_t *live, const json_
  * On success *ret is a copy of new_obj with metadata.managedFields rewritten (new
  * reference). Errors: -EINVAL (400 BadRequest) when the manager is missing. An object
  * that cannot be typed gets no managedFields rather than an error, as kube does. */
-int managed_fields_update(const struct apply_request *req, const json_t *old,
-                          const json_t *new_obj, json_t **ret, struct api_error *err);
+int managed_fields_update(const struct apply_request *req, const json_t *old, const json_t *new_obj,
+                          json_t **ret, struct api_error *err);

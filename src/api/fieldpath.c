@@ -202,8 +202,7 @@ static void buf_put_go_float(struct buf *b, double f) {
       buf_putc(b, '.');
       buf_puts(b, d + 1);
     }
-    buf_printf(b, "e%c%s%d", e < 0 ? '-' : '+', (e > -10 && e < 10 && e >= 0) ? "0" : "",
-               abs(e));
+    buf_printf(b, "e%c%s%d", e < 0 ? '-' : '+', (e > -10 && e < 10 && e >= 0) ? "0" : "", abs(e));
     return;
   }
   if (e >= 0) {
@@ -455,8 +454,8 @@ static int key_compare(const json_t *a, const json_t *b) {
   size_t la = json_array_size(a), lb = json_array_size(b);
   for (size_t i = 0; i < la && i < lb; i++) {
     const json_t *pa = json_array_get(a, i), *pb = json_array_get(b, i);
-    int c = strcmp(json_string_value(json_array_get(pa, 0)),
-                   json_string_value(json_array_get(pb, 0)));
+    int c =
+        strcmp(json_string_value(json_array_get(pa, 0)), json_string_value(json_array_get(pb, 0)));
     if (c)
       return c < 0 ? -1 : 1;
     c = fieldpath_value_compare(json_array_get(pa, 1), json_array_get(pb, 1));
@@ -558,7 +557,9 @@ static void buf_put_pe_key(struct buf *b, const struct fieldpath_pe *pe) {
 
 /* ---- sets ---- */
 
-struct fieldpath_set *fieldpath_set_new(void) { return xcalloc(1, sizeof(struct fieldpath_set)); }
+struct fieldpath_set *fieldpath_set_new(void) {
+  return xcalloc(1, sizeof(struct fieldpath_set));
+}
 
 void fieldpath_set_free(struct fieldpath_set *s) {
   if (!s)
@@ -787,8 +788,8 @@ static struct fieldpath_set *difference(const struct fieldpath_set *a,
     if (recursive && fieldpath_set_has_member(b, pe))
       continue;
     const struct fieldpath_set *bc = fieldpath_set_child(b, pe);
-    struct fieldpath_set *r = bc ? difference(a->children[i].set, bc, recursive)
-                                 : fieldpath_set_copy(a->children[i].set);
+    struct fieldpath_set *r =
+        bc ? difference(a->children[i].set, bc, recursive) : fieldpath_set_copy(a->children[i].set);
     if (fieldpath_set_empty(r))
       fieldpath_set_free(r);
     else
@@ -848,11 +849,11 @@ void fieldpath_set_iterate(const struct fieldpath_set *s,
 
 static void emit(struct buf *b, const struct fieldpath_set *s, bool include_self) {
   bool first = true;
-#define SEP()                                                                          \
-  do {                                                                                 \
-    if (!first)                                                                        \
-      buf_putc(b, ',');                                                                \
-    first = false;                                                                     \
+#define SEP()                                                                                      \
+  do {                                                                                             \
+    if (!first)                                                                                    \
+      buf_putc(b, ',');                                                                            \
+    first = false;                                                                                 \
   } while (0)
   if (include_self && (s->n_members || s->n_children)) {
     SEP();
@@ -1319,8 +1320,8 @@ static int walk_value(struct walk *w, const struct fieldpath_type *t, const json
   return 0;
 }
 
-int fieldpath_from_object(const struct fieldpath_type *t, const json_t *obj,
-                          bool allow_duplicates, struct fieldpath_set **ret, char **ret_err) {
+int fieldpath_from_object(const struct fieldpath_type *t, const json_t *obj, bool allow_duplicates,
+                          struct fieldpath_set **ret, char **ret_err) {
   struct walk w = {.out = fieldpath_set_new(), .allow_dup = allow_duplicates};
   int r = obj ? walk_value(&w, t, obj) : 0;
   free(w.path.pes);

@@ -33,9 +33,9 @@ enum fieldpath_pe_kind { FIELDPATH_FIELD, FIELDPATH_KEY, FIELDPATH_VALUE, FIELDP
 /* One path element. Owns its data. */
 struct fieldpath_pe {
   enum fieldpath_pe_kind kind;
-  char *field;   /* FIELDPATH_FIELD */
-  json_t *value; /* FIELDPATH_KEY: array of [name, value] pairs sorted by name;
-                    FIELDPATH_VALUE: the value */
+  char *field;     /* FIELDPATH_FIELD */
+  json_t *value;   /* FIELDPATH_KEY: array of [name, value] pairs sorted by name;
+                      FIELDPATH_VALUE: the value */
   long long index; /* FIELDPATH_INDEX */
 };
 
@@ -125,11 +125,11 @@ enum fieldpath_type_kind {
  * for merging. Values; pointers borrow from the immutable schema set. */
 struct fieldpath_type {
   enum fieldpath_type_kind kind;
-  bool atomic;   /* LIST/MAP/STRUCT replaced as a whole */
-  bool set;      /* LIST: x-kubernetes-list-type=set */
-  bool required; /* the declaring field is required: serialised even when empty */
-  const char *const *keys; /* LIST list-map keys (NULL-terminated), or NULL */
-  const char *key1;        /* LIST single merge key when keys is NULL, or NULL */
+  bool atomic;                   /* LIST/MAP/STRUCT replaced as a whole */
+  bool set;                      /* LIST: x-kubernetes-list-type=set */
+  bool required;                 /* the declaring field is required: serialised even when empty */
+  const char *const *keys;       /* LIST list-map keys (NULL-terminated), or NULL */
+  const char *key1;              /* LIST single merge key when keys is NULL, or NULL */
   const struct schema_type *st;  /* STRUCT */
   const struct schema_ref *elem; /* LIST/MAP element */
 };
@@ -158,8 +158,8 @@ int fieldpath_item_pe(const struct fieldpath_type *list, const json_t *item,
  * malloc'd message (`.spec.containers: element 0: associative list with keys has an
  * element that omits key field "name"`, duplicates) when allow_duplicates is false
  * and an associative list repeats an item, or when an item cannot be identified. */
-int fieldpath_from_object(const struct fieldpath_type *t, const json_t *obj,
-                          bool allow_duplicates, struct fieldpath_set **ret, char **ret_err);
+int fieldpath_from_object(const struct fieldpath_type *t, const json_t *obj, bool allow_duplicates,
+                          struct fieldpath_set **ret, char **ret_err);
 
 /* A copy of s in which every child that is a declared struct field is also a member
  * (kube's EnsureNamedFieldsAreMembers). */

@@ -279,6 +279,14 @@ int quantity_parse(const char *str, quantity_t *ret, const char **ret_err) {
     while (dlen > 0 && den[dlen - 1] == '0')
       dlen--, s++;
   }
+  /* Trailing zeros belong in the scale: they must not count against MAX_DIGITS. */
+  if (dlen > 0) {
+    while (dlen > 0 && den[dlen - 1] == '0')
+      dlen--, s++;
+  }
+  if (dlen == 0)
+    while (nlen > 0 && num[nlen - 1] == '0')
+      nlen--, s++;
   /* Skip leading zeros of an all-fraction number before counting digits. */
   if (nlen == 0)
     while (dlen > 0 && *den == '0')

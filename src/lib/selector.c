@@ -843,7 +843,8 @@ int selector_field_parse(const char *str, selector_field_t **ret, char **ret_err
       slash = !slash && *p == '\\';
     }
   }
-  qsort(parts, nparts, sizeof(char *), cmp_str);
+  if (nparts > 1)
+    qsort(parts, nparts, sizeof(char *), cmp_str);
   selector_field_t *fs = xcalloc(1, sizeof(*fs));
   int rc = 0;
   for (size_t i = 0; i < nparts && rc == 0; i++) {

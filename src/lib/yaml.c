@@ -140,8 +140,11 @@ static int load_document(const char *buf, size_t len, doc_t *d, node_t **ret_roo
     switch (ev.type) {
     case YAML_SCALAR_EVENT:
       n = doc_node(d, NODE_SCALAR);
-      n->value = xstrndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
+      /* Scalars may hold NUL characters ("\0" escapes): copy by length. */
       n->len = ev.data.scalar.length;
+      n->value = xmalloc(n->len + 1);
+      memcpy(n->value, ev.data.scalar.value, n->len);
+      n->value[n->len] = 0;
       n->tag = ev.data.scalar.tag ? xstrdup((const char *)ev.data.scalar.tag) : NULL;
       n->implicit = ev.data.scalar.plain_implicit;
       doc_anchor(d, ev.data.scalar.anchor, n);

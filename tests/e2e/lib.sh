@@ -25,8 +25,9 @@ expect_fail() {
   fi
   printf '%s' "$out"
 }
-# Column-aligned output with the AGE column's value replaced by AGE, for comparison.
-mask_age() { sed -E 's/[0-9]+(s|m[0-9]*s?|h[0-9]*m?|d[0-9]*h?|y[0-9]*d?)( |$)/<age>\2/g'; }
+# Table output with ages replaced by <age> and runs of spaces squeezed to one (kubectl
+# aligns columns by their widest cell, which varies with ages), for comparison.
+mask_age() { sed -E 's/(^| )[0-9]+(s|m[0-9]*s?|h[0-9]*m?|d[0-9]*h?|y[0-9]*d?)( |$)/\1<age>\3/g; s/ +/ /g; s/ $//'; }
 examples=${EXAMPLES:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/examples}
 setup_ns() {
   k create namespace "$NS" >/dev/null

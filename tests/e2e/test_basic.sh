@@ -12,8 +12,8 @@ namespace/kube-public
 namespace/kube-node-lease" "built-in namespaces"
 
 out=$(k get ns default | mask_age)
-expect_eq "$out" "NAME      STATUS   AGE
-default   Active   <age>" "get ns default"
+expect_eq "$out" "NAME STATUS AGE
+default Active <age>" "get ns default"
 
 out=$(k get svc kubernetes -n default -o jsonpath='{.spec.ports[0].port}')
 expect_eq "$out" "443" "kubernetes service port"
@@ -24,8 +24,8 @@ expect_eq "$out" "configmap/c1 created"
 out=$(k get cm c1 -n "$NS" -o jsonpath='{.data.a},{.data.b}')
 expect_eq "$out" "1,2"
 out=$(k get configmap -n "$NS" | mask_age)
-expect_eq "$out" "NAME   DATA   AGE
-c1     2      <age>"
+expect_eq "$out" "NAME DATA AGE
+c1 2 <age>"
 
 cat <<YAML | k apply -n "$NS" -f - >/dev/null
 apiVersion: v1
@@ -64,8 +64,8 @@ expect_eq "$out" 'error: failed to create configmap: configmaps "c1" already exi
 out=$(k label cm c1 -n "$NS" env=prod)
 expect_eq "$out" "configmap/c1 labeled"
 out=$(k get cm c1 -n "$NS" --show-labels | mask_age)
-expect_eq "$out" "NAME   DATA   AGE     LABELS
-c1     2      <age>   env=prod"
+expect_eq "$out" "NAME DATA AGE LABELS
+c1 2 <age> env=prod"
 
 out=$(k delete cm c1 -n "$NS")
 expect_eq "$out" 'configmap "c1" deleted'

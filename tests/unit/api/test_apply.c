@@ -1,9 +1,10 @@
 /* Unit tests for api/apply: server-side apply and managedFields, following the flows
  * kubectl drives (apply --server-side, create, edit, client-side apply, /status). */
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -14,48 +15,47 @@
 #include "api/status.h"
 #include "lib/json.h"
 
-static const char *schema_text =
-    "package test.v1\n"
-    "type ConfigMap gvk=/v1/ConfigMap\n"
-    "  apiVersion string\n"
-    "  kind string\n"
-    "  metadata ObjectMeta\n"
-    "  data map[string]\n"
-    "type Pod gvk=/v1/Pod\n"
-    "  apiVersion string\n"
-    "  kind string\n"
-    "  metadata ObjectMeta\n"
-    "  spec PodSpec\n"
-    "  status PodStatus\n"
-    "type ObjectMeta\n"
-    "  name string\n"
-    "  namespace string\n"
-    "  uid string\n"
-    "  resourceVersion string\n"
-    "  labels map[string]\n"
-    "  finalizers []string list=set\n"
-    "  managedFields []ManagedFieldsEntry\n"
-    "type ManagedFieldsEntry\n"
-    "  manager string\n"
-    "  operation string\n"
-    "  apiVersion string\n"
-    "  time string\n"
-    "  fieldsType string\n"
-    "  fieldsV1 any\n"
-    "  subresource string\n"
-    "type PodSpec\n"
-    "  containers []Container required merge=name keys=name\n"
-    "  nodeName string\n"
-    "type Container\n"
-    "  name string required\n"
-    "  image string\n"
-    "  args []string\n"
-    "  ports []ContainerPort keys=containerPort,protocol\n"
-    "type ContainerPort\n"
-    "  containerPort int32\n"
-    "  protocol string default=\"TCP\"\n"
-    "type PodStatus\n"
-    "  phase string\n";
+static const char *schema_text = "package test.v1\n"
+                                 "type ConfigMap gvk=/v1/ConfigMap\n"
+                                 "  apiVersion string\n"
+                                 "  kind string\n"
+                                 "  metadata ObjectMeta\n"
+                                 "  data map[string]\n"
+                                 "type Pod gvk=/v1/Pod\n"
+                                 "  apiVersion string\n"
+                                 "  kind string\n"
+                                 "  metadata ObjectMeta\n"
+                                 "  spec PodSpec\n"
+                                 "  status PodStatus\n"
+                                 "type ObjectMeta\n"
+                                 "  name string\n"
+                                 "  namespace string\n"
+                                 "  uid string\n"
+                                 "  resourceVersion string\n"
+                                 "  labels map[string]\n"
+                                 "  finalizers []string list=set\n"
+                                 "  managedFields []ManagedFieldsEntry\n"
+                                 "type ManagedFieldsEntry\n"
+                                 "  manager string\n"
+                                 "  operation string\n"
+                                 "  apiVersion string\n"
+                                 "  time string\n"
+                                 "  fieldsType string\n"
+                                 "  fieldsV1 any\n"
+                                 "  subresource string\n"
+                                 "type PodSpec\n"
+                                 "  containers []Container required merge=name keys=name\n"
+                                 "  nodeName string\n"
+                                 "type Container\n"
+                                 "  name string required\n"
+                                 "  image string\n"
+                                 "  args []string\n"
+                                 "  ports []ContainerPort keys=containerPort,protocol\n"
+                                 "type ContainerPort\n"
+                                 "  containerPort int32\n"
+                                 "  protocol string default=\"TCP\"\n"
+                                 "type PodStatus\n"
+                                 "  phase string\n";
 
 static struct schema_set *schemas;
 
@@ -140,7 +140,9 @@ static void assert_managed(const json_t *obj, const char *want) {
   free(acc);
 }
 
-#define CM_A1 "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\"},\"data\":{\"a\":\"1\"}}"
+#define CM_A1                                                                                      \
+  "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\"},\"data\":{\"a\":"   \
+  "\"1\"}}"
 
 static void test_create_via_apply(void **state) {
   _cleanup_json_ json_t *o = apply_ok("ConfigMap", "kubectl", false, NULL, CM_A1, "T1");
@@ -187,7 +189,8 @@ static void test_conflict_and_force(void **state) {
   assert_null(out);
   assert_int_equal(err.code, 409);
   assert_string_equal(err.reason, "Conflict");
-  assert_string_equal(err.message, "Apply failed with 1 conflict: conflict with \"kubectl\": .data.a");
+  assert_string_equal(err.message,
+                      "Apply failed with 1 conflict: conflict with \"kubectl\": .data.a");
   _cleanup_free_ char *d = json_encode(err.details);
   assert_string_equal(d, "{\"causes\":[{\"type\":\"FieldManagerConflict\",\"message\":\"conflict "
                          "with \\\"kubectl\\\"\",\"field\":\".data.a\"}]}");
@@ -234,10 +237,9 @@ static void test_update_then_apply_conflict(void **state) {
   _cleanup_json_ json_t *obj = J(CM_A1);
   _cleanup_json_ json_t *c = update_ok("ConfigMap", "kubectl-create", NULL, NULL, obj, "T1");
   assert_managed(c, "kubectl-create/Update@T1 {\"f:data\":{\".\":{},\"f:a\":{}}}");
-  assert_string_equal(
-      json_string_value(json_path(json_array_get(json_path(c, "metadata.managedFields"), 0),
-                                  "apiVersion")),
-      "v1");
+  assert_string_equal(json_string_value(json_path(
+                          json_array_get(json_path(c, "metadata.managedFields"), 0), "apiVersion")),
+                      "v1");
 
   /* kubectl edit changes a and adds b */
   _cleanup_json_ json_t *edited = json_deep_copy(c);
@@ -285,29 +287,28 @@ static void test_client_side_apply_conflict(void **state) {
                       "conflict with \"kubectl-client-side-apply\" using v1");
 }
 
-#define POD(containers)                                                                  \
-  "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{"      \
+#define POD(containers)                                                                            \
+  "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{"               \
   "\"containers\":" containers "}}"
 
 static void test_list_map_by_name(void **state) {
   _cleanup_json_ json_t *o1 = apply_ok(
       "Pod", "kubectl", false, NULL,
-      POD("[{\"name\":\"nginx\",\"image\":\"nginx:1\",\"ports\":[{\"containerPort\":80}]}]"),
-      "T1");
-  assert_managed(o1, "kubectl/Apply@T1 {\"f:spec\":{\"f:containers\":{\"k:{\\\"name\\\":\\\"nginx\\\"}"
-                     "\":{\".\":{},\"f:image\":{},\"f:name\":{},\"f:ports\":{\"k:{\\\"containerPort"
-                     "\\\":80,\\\"protocol\\\":\\\"TCP\\\"}\":{\".\":{},\"f:containerPort\":{}}}}}}}");
+      POD("[{\"name\":\"nginx\",\"image\":\"nginx:1\",\"ports\":[{\"containerPort\":80}]}]"), "T1");
+  assert_managed(o1,
+                 "kubectl/Apply@T1 {\"f:spec\":{\"f:containers\":{\"k:{\\\"name\\\":\\\"nginx\\\"}"
+                 "\":{\".\":{},\"f:image\":{},\"f:name\":{},\"f:ports\":{\"k:{\\\"containerPort"
+                 "\\\":80,\\\"protocol\\\":\\\"TCP\\\"}\":{\".\":{},\"f:containerPort\":{}}}}}}}");
   /* a sidecar applied by another manager merges by name */
-  _cleanup_json_ json_t *o2 = apply_ok(
-      "Pod", "sidecar", false, o1, POD("[{\"name\":\"log\",\"image\":\"busybox\"}]"), "T2");
+  _cleanup_json_ json_t *o2 = apply_ok("Pod", "sidecar", false, o1,
+                                       POD("[{\"name\":\"log\",\"image\":\"busybox\"}]"), "T2");
   assert_int_equal(json_array_size(json_path(o2, "spec.containers")), 2);
   assert_json(json_array_get(json_path(o2, "spec.containers"), 0), "name", "\"nginx\"");
   assert_json(json_array_get(json_path(o2, "spec.containers"), 1), "name", "\"log\"");
   /* changing the image of the first container leaves the sidecar alone */
   _cleanup_json_ json_t *o3 = apply_ok(
       "Pod", "kubectl", false, o2,
-      POD("[{\"name\":\"nginx\",\"image\":\"nginx:2\",\"ports\":[{\"containerPort\":80}]}]"),
-      "T3");
+      POD("[{\"name\":\"nginx\",\"image\":\"nginx:2\",\"ports\":[{\"containerPort\":80}]}]"), "T3");
   assert_json(json_array_get(json_path(o3, "spec.containers"), 0), "image", "\"nginx:2\"");
   assert_json(json_array_get(json_path(o3, "spec.containers"), 1), "image", "\"busybox\"");
   /* the sidecar manager changing nginx's image conflicts, by key */
@@ -329,8 +330,8 @@ static void test_list_map_by_name(void **state) {
 }
 
 static void test_status_subresource(void **state) {
-  _cleanup_json_ json_t *o1 = apply_ok(
-      "Pod", "kubectl", false, NULL, POD("[{\"name\":\"nginx\",\"image\":\"nginx\"}]"), "T1");
+  _cleanup_json_ json_t *o1 = apply_ok("Pod", "kubectl", false, NULL,
+                                       POD("[{\"name\":\"nginx\",\"image\":\"nginx\"}]"), "T1");
   _cleanup_json_ json_t *withstatus = json_deep_copy(o1);
   json_object_set_new(withstatus, "status", J("{\"phase\":\"Running\"}"));
   /* a status writer's managedFields in the body are ignored on /status */

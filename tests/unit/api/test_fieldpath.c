@@ -1,8 +1,9 @@
 /* Unit tests for api/fieldpath: the FieldsV1 format, set algebra and object field sets. */
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <string.h>
@@ -147,32 +148,31 @@ static void test_iterate_and_strings(void **state) {
                            ".spec.list[0];");
 }
 
-static const char *schema_text =
-    "package test.v1\n"
-    "type Pod gvk=/v1/Pod\n"
-    "  apiVersion string\n"
-    "  kind string\n"
-    "  metadata ObjectMeta\n"
-    "  spec PodSpec\n"
-    "type ObjectMeta\n"
-    "  name string\n"
-    "  labels map[string]\n"
-    "  finalizers []string list=set\n"
-    "type PodSpec\n"
-    "  containers []Container required merge=name keys=name\n"
-    "  selector map[string] map=atomic\n"
-    "  args []string\n"
-    "  extra any\n"
-    "type Container\n"
-    "  name string required\n"
-    "  image string\n"
-    "  ports []ContainerPort keys=containerPort,protocol\n"
-    "  resources Resources\n"
-    "type ContainerPort\n"
-    "  containerPort int32\n"
-    "  protocol string default=\"TCP\"\n"
-    "type Resources\n"
-    "  limits map[quantity]\n";
+static const char *schema_text = "package test.v1\n"
+                                 "type Pod gvk=/v1/Pod\n"
+                                 "  apiVersion string\n"
+                                 "  kind string\n"
+                                 "  metadata ObjectMeta\n"
+                                 "  spec PodSpec\n"
+                                 "type ObjectMeta\n"
+                                 "  name string\n"
+                                 "  labels map[string]\n"
+                                 "  finalizers []string list=set\n"
+                                 "type PodSpec\n"
+                                 "  containers []Container required merge=name keys=name\n"
+                                 "  selector map[string] map=atomic\n"
+                                 "  args []string\n"
+                                 "  extra any\n"
+                                 "type Container\n"
+                                 "  name string required\n"
+                                 "  image string\n"
+                                 "  ports []ContainerPort keys=containerPort,protocol\n"
+                                 "  resources Resources\n"
+                                 "type ContainerPort\n"
+                                 "  containerPort int32\n"
+                                 "  protocol string default=\"TCP\"\n"
+                                 "type Resources\n"
+                                 "  limits map[quantity]\n";
 
 static int setup(void **state) {
   struct schema_set *set = NULL;
@@ -215,8 +215,8 @@ static void test_object_field_set(void **state) {
   fieldpath_set_free(s);
 
   /* duplicates and missing keys are refused */
-  _cleanup_json_ json_t *dup = json_loads(
-      "{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"a\"}]}}", 0, NULL);
+  _cleanup_json_ json_t *dup =
+      json_loads("{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"a\"}]}}", 0, NULL);
   assert_int_equal(fieldpath_from_object(&t, dup, false, &s, &err), -EINVAL);
   assert_string_equal(err, ".spec.containers: duplicate entries for key [name=\"a\"]");
   free(err);

@@ -317,7 +317,7 @@ static struct enc *service_port(const char *name, int port, struct enc *target) 
 static void test_service(void **state) {
   struct enc *spec = enc_new();
   f_msg(spec, 1, service_port("80-8080", 80, f_int(f_int(enc_new(), 1, 0), 2, 8080)));
-  f_msg(spec, 1, service_port("web", 443, f_str(f_str(f_int(enc_new(), 1, 1), 2, ""), 3, "https")));
+  f_msg(spec, 1, service_port("web", 443, f_str(f_int(f_int(enc_new(), 1, 1), 2, 0), 3, "https")));
   f_entry(spec, 2, "app", "my");
   f_str(spec, 3, "");
   f_str(spec, 4, "ClusterIP");
@@ -699,7 +699,7 @@ static void test_bad_object(void **state) {
                "wrong wireType = 0 for field name");
   /* a length past the end of the embedded message */
   struct enc *raw = enc_new();
-  put_raw(raw, "\x0a\x05\x0a\x09abc", 7);
+  put_raw(raw, "\x0a\x05\x0a\x09" "abc", 7);
   expect_error("", "v1", "ConfigMap", body("v1", "ConfigMap", raw), 400,
                "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: unexpected EOF");
   /* a truncated varint inside the object */

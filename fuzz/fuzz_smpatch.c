@@ -11,6 +11,7 @@
 #include "api/schema.h"
 #include "lib/json.h"
 
+/* clang-format off */
 static const char schema_text[] =
     "package io.k8s.fuzz\n"
     "type Pod\n"
@@ -42,6 +43,7 @@ static const char schema_text[] =
     "type Toleration\n"
     "  key string\n"
     "  value string\n";
+/* clang-format on */
 
 static const struct schema_type *pod_type(void) {
   static struct schema_set *set;

@@ -884,6 +884,20 @@ static int check_request(const struct apply_request *req, struct api_error *err)
   return 0;
 }
 
+/* PatchOptions validation: kube requires fieldManager on apply and answers 422. */
+static int check_apply_request(const struct apply_request *req, struct api_error *err) {
+  if (req->manager && *req->manager)
+    return 0;
+  int r = api_error_set(err, -EINVAL, 422, "Invalid",
+                        "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: "
+                        "is required for apply patch");
+  err->details =
+      json_pack("{s:s,s:s,s:s,s:[{s:s,s:s,s:s}]}", "name", "", "group", "meta.k8s.io", "kind",
+                "PatchOptions", "causes", "reason", "FieldValueRequired", "message",
+                "Required value: is required for apply patch", "field", "fieldManager");
+  return r;
+}
+
 /* ---- apply ---- */
 
 /* kube's Updater.prune: drop what this applier applied last time but not now, unless
@@ -921,7 +935,7 @@ static json_t *prune(const struct fieldpath_type *t, json_t *merged, const struc
 
 int apply_patch(const struct apply_request *req, const json_t *live, const json_t *applied,
                 json_t **ret, struct api_error *err) {
-  int r = check_request(req, err);
+  int r = check_apply_request(req, err);
   if (r < 0)
     return r;
   if (!json_is_object(applied))

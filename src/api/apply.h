@@ -50,8 +50,10 @@ struct apply_request {
  * Errors (api_error filled, negative errno returned):
  *   -ESTALE  409 Conflict: `Apply failed with 1 conflict: conflict with "m" using v1:
  *            .data.a`, details.causes[{type:"FieldManagerConflict", message, field}]
- *   -EINVAL  400 BadRequest: no manager, `metadata.managedFields must be nil`, or the
- *            applied object is not an object
+ *   -EINVAL  422 Invalid: no manager (`PatchOptions.meta.k8s.io "" is invalid:
+ *            fieldManager: Required value: is required for apply patch`)
+ *   -EINVAL  400 BadRequest: `metadata.managedFields must be nil`, or the applied
+ *            object is not an object
  *   -EINVAL  500 InternalError: the applied or live object cannot be typed (a list-map
  *            item without its key, duplicate keys in the applied config)
  *   -EINVAL  500 InternalError: the live managedFields cannot be decoded */
@@ -67,7 +69,8 @@ int apply_patch(const struct apply_request *req, const json_t *live, const json_
  * live entries. Writes through a subresource always keep the live entries.
  *
  * On success *ret is a copy of new_obj with metadata.managedFields rewritten (new
- * reference). Errors: -EINVAL (400 BadRequest) when the manager is missing. An object
+ * reference). Errors: -EINVAL (400 BadRequest) when the manager is missing (kube defaults
+ * it from the User-Agent before this point; callers must do the same). An object
  * that cannot be typed gets no managedFields rather than an error, as kube does. */
 int managed_fields_update(const struct apply_request *req, const json_t *old, const json_t *new_obj,
                           json_t **ret, struct api_error *err);

@@ -206,9 +206,7 @@ static json_t *created_at(const json_t *obj) {
   return json_string(s);
 }
 
-static json_t *name_cell(const json_t *obj) {
-  return string_cell(str_at(obj, "metadata.name"));
-}
+static json_t *name_cell(const json_t *obj) { return string_cell(str_at(obj, "metadata.name")); }
 
 /* layoutContainerCells: container names, or images, joined with ",". */
 static json_t *containers_field(const json_t *obj, const char *spec_path, const char *field) {
@@ -227,47 +225,52 @@ static json_t *containers_field(const json_t *obj, const char *spec_path, const 
 
 /* The CONTAINERS and IMAGES cells of a workload whose pod spec is at `spec`, and its
  * SELECTOR as a LabelSelector object at `sel`. */
-#define TEMPLATE_CELLS(prefix, spec, sel)                                                \
-  static json_t *prefix##_containers(const json_t *o) {                                  \
-    return containers_field(o, spec, "name");                                            \
-  }                                                                                      \
-  static json_t *prefix##_images(const json_t *o) { return containers_field(o, spec, "image"); } \
+#define TEMPLATE_CELLS(prefix, spec, sel)                                                          \
+  static json_t *prefix##_containers(const json_t *o) {                                            \
+    return containers_field(o, spec, "name");                                                      \
+  }                                                                                                \
+  static json_t *prefix##_images(const json_t *o) { return containers_field(o, spec, "image"); }   \
   static json_t *prefix##_selector(const json_t *o) { return label_selector_cell(at(o, sel)); }
 
 /* Cells for one field: a string (Go's "" when absent), an integer (0 when absent). */
-#define STR_CELL(fn, path)                                                               \
+#define STR_CELL(fn, path)                                                                         \
   static json_t *fn(const json_t *o) { return string_cell(str_at(o, path)); }
-#define INT_CELL(fn, path)                                                               \
+#define INT_CELL(fn, path)                                                                         \
   static json_t *fn(const json_t *o) { return json_integer(int_at(o, path)); }
-#define COUNT_CELL(fn, path)                                                             \
-  static json_t *fn(const json_t *o) {                                                   \
-    json_t *v = at(o, path);                                                             \
-    return json_integer((json_int_t)(json_is_object(v) ? json_object_size(v)             \
-                                                       : json_array_size(v)));           \
+#define COUNT_CELL(fn, path)                                                                       \
+  static json_t *fn(const json_t *o) {                                                             \
+    json_t *v = at(o, path);                                                                       \
+    return json_integer(                                                                           \
+        (json_int_t)(json_is_object(v) ? json_object_size(v) : json_array_size(v)));               \
   }
 
 /* ---- column definitions shared by every table ---- */
 
-#define D_NAME                                                                           \
-  "Name must be unique within a namespace. Is required when creating resources, although " \
-  "some resources may allow a client to request the generation of an appropriate name "    \
+#define D_NAME                                                                                     \
+  "Name must be unique within a namespace. Is required when creating resources, although "         \
+  "some resources may allow a client to request the generation of an appropriate name "            \
   "automatically."
-#define D_AGE                                                                            \
-  "CreationTimestamp is a timestamp representing the server time when this object was "    \
+#define D_AGE                                                                                      \
+  "CreationTimestamp is a timestamp representing the server time when this object was "            \
   "created. It is represented in RFC3339 form and is in UTC."
 #define D_CONTAINERS "Names of each container in the template."
 #define D_IMAGES "Images referenced by each container in the template."
 #define D_SELECTOR "A label query over pods that should match the replica count."
 
-#define NAME_COL {"Name", "string", "name", D_NAME, 0, "metadata.name"}
-#define AGE_COL {"Age", "string", "", D_AGE, 0, NULL, column_age}
-#define CREATED_AT_COL {"Created At", "date", "", D_AGE, 0, NULL, created_at}
-#define COL(name, type, desc, prio, fn) {name, type, "", desc, prio, NULL, fn}
-#define WORKLOAD_WIDE(prefix)                                                            \
-  COL("Containers", "string", D_CONTAINERS, 1, prefix##_containers),                     \
-      COL("Images", "string", D_IMAGES, 1, prefix##_images),                             \
+#define NAME_COL                                                                                   \
+  { "Name", "string", "name", D_NAME, 0, "metadata.name" }
+#define AGE_COL                                                                                    \
+  { "Age", "string", "", D_AGE, 0, NULL, column_age }
+#define CREATED_AT_COL                                                                             \
+  { "Created At", "date", "", D_AGE, 0, NULL, created_at }
+#define COL(name, type, desc, prio, fn)                                                            \
+  { name, type, "", desc, prio, NULL, fn }
+#define WORKLOAD_WIDE(prefix)                                                                      \
+  COL("Containers", "string", D_CONTAINERS, 1, prefix##_containers),                               \
+      COL("Images", "string", D_IMAGES, 1, prefix##_images),                                       \
       COL("Selector", "string", D_SELECTOR, 1, prefix##_selector)
-#define END {NULL}
+#define END                                                                                        \
+  { NULL }
 
 const struct api_column columns_default[] = {NAME_COL, AGE_COL, END};
 
@@ -279,31 +282,35 @@ const struct api_column columns_limitranges[] = {NAME_COL, CREATED_AT_COL, END};
 
 STR_CELL(namespace_status, "status.phase")
 const struct api_column columns_namespaces[] = {
-    NAME_COL, COL("Status", "string", "The status of the namespace", 0, namespace_status),
-    AGE_COL, END};
+    NAME_COL, COL("Status", "string", "The status of the namespace", 0, namespace_status), AGE_COL,
+    END};
 
 static json_t *configmap_data(const json_t *obj) {
   json_t *d = json_object_get(obj, "data"), *b = json_object_get(obj, "binaryData");
-  size_t n = (json_is_object(d) ? json_object_size(d) : 0) +
-             (json_is_object(b) ? json_object_size(b) : 0);
+  size_t n =
+      (json_is_object(d) ? json_object_size(d) : 0) + (json_is_object(b) ? json_object_size(b) : 0);
   return json_integer((json_int_t)n);
 }
 
 const struct api_column columns_configmaps[] = {
-    NAME_COL,
-    COL("Data", "string", "Data contains the configuration data.", 0, configmap_data),
+    NAME_COL, COL("Data", "string", "Data contains the configuration data.", 0, configmap_data),
     AGE_COL, END};
 
 STR_CELL(secret_type, "type")
 COUNT_CELL(secret_data, "data")
 const struct api_column columns_secrets[] = {
-    NAME_COL, COL("Type", "string", "Used to facilitate programmatic handling of secret data.", 0, secret_type),
+    NAME_COL,
+    COL("Type", "string", "Used to facilitate programmatic handling of secret data.", 0,
+        secret_type),
     COL("Data", "string", "Data contains the secret data.", 0, secret_data), AGE_COL, END};
 
 COUNT_CELL(serviceaccount_secrets, "secrets")
 const struct api_column columns_serviceaccounts[] = {
     NAME_COL,
-    COL("Secrets", "string", "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.", 0, serviceaccount_secrets),
+    COL("Secrets", "string",
+        "Secrets is a list of the secrets in the same namespace that pods running using this "
+        "ServiceAccount are allowed to use.",
+        0, serviceaccount_secrets),
     AGE_COL, END};
 
 /* ---- pods ---- */
@@ -691,8 +698,8 @@ static json_t *endpoints_cell(const json_t *obj) {
 
 const struct api_column columns_endpoints[] = {
     NAME_COL,
-    COL("Endpoints", "string",
-        "The set of all endpoints is the union of all subsets.", 0, endpoints_cell),
+    COL("Endpoints", "string", "The set of all endpoints is the union of all subsets.", 0,
+        endpoints_cell),
     AGE_COL, END};
 
 /* ---- nodes ---- */
@@ -869,14 +876,25 @@ static json_t *ev_count(const json_t *obj) {
 }
 
 const struct api_column columns_events[] = {
-    COL("Last Seen", "string", "The time at which the most recent occurrence of this event was recorded.", 0, ev_last_seen),
-    COL("Type", "string", "Type of this event (Normal, Warning), new types could be added in the future", 0, ev_type),
-    COL("Reason", "string", "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.", 0, ev_reason),
+    COL("Last Seen", "string",
+        "The time at which the most recent occurrence of this event was recorded.", 0,
+        ev_last_seen),
+    COL("Type", "string",
+        "Type of this event (Normal, Warning), new types could be added in the future", 0, ev_type),
+    COL("Reason", "string",
+        "This should be a short, machine understandable string that gives the reason for the "
+        "transition into the object's current status.",
+        0, ev_reason),
     COL("Object", "string", "The object that this event is about.", 0, ev_object),
-    COL("Subobject", "string", "If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement.", 1, ev_subobject),
+    COL("Subobject", "string",
+        "If referring to a piece of an object instead of an entire object, this string should "
+        "contain a valid JSON/Go field access statement.",
+        1, ev_subobject),
     COL("Source", "string", "The component reporting this event.", 1, ev_source),
-    COL("Message", "string", "A human-readable description of the status of this operation.", 0, ev_message),
-    COL("First Seen", "string", "The time at which the event was first recorded.", 1, ev_first_seen),
+    COL("Message", "string", "A human-readable description of the status of this operation.", 0,
+        ev_message),
+    COL("First Seen", "string", "The time at which the event was first recorded.", 1,
+        ev_first_seen),
     COL("Count", "string", "The number of times this event has occurred.", 1, ev_count),
     {"Name", "string", "name", D_NAME, 1, NULL, name_cell},
     END};
@@ -944,21 +962,38 @@ static json_t *pv_claim(const json_t *obj) {
   return json_string(v);
 }
 
-static json_t *vac_name(const json_t *o) { return unset_if_absent(o, "spec.volumeAttributesClassName"); }
+static json_t *vac_name(const json_t *o) {
+  return unset_if_absent(o, "spec.volumeAttributesClassName");
+}
 static json_t *volume_mode(const json_t *o) { return unset_if_absent(o, "spec.volumeMode"); }
 
 const struct api_column columns_persistentvolumes[] = {
     NAME_COL,
-    COL("Capacity", "string", "capacity is the description of the persistent volume's resources and capacity.", 0, pv_capacity),
-    COL("Access Modes", "string", "accessModes contains all ways the volume can be mounted.", 0, pv_access),
-    COL("Reclaim Policy", "string", "persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim.", 0, pv_reclaim),
-    COL("Status", "string", "phase indicates if a volume is available, bound to a claim, or released by a claim.", 0, phase_or_terminating),
-    COL("Claim", "string", "claimRef is part of a bi-directional binding between PersistentVolume and PersistentVolumeClaim.", 0, pv_claim),
+    COL("Capacity", "string",
+        "capacity is the description of the persistent volume's resources and capacity.", 0,
+        pv_capacity),
+    COL("Access Modes", "string", "accessModes contains all ways the volume can be mounted.", 0,
+        pv_access),
+    COL("Reclaim Policy", "string",
+        "persistentVolumeReclaimPolicy defines what happens to a persistent volume when released "
+        "from its claim.",
+        0, pv_reclaim),
+    COL("Status", "string",
+        "phase indicates if a volume is available, bound to a claim, or released by a claim.", 0,
+        phase_or_terminating),
+    COL("Claim", "string",
+        "claimRef is part of a bi-directional binding between PersistentVolume and "
+        "PersistentVolumeClaim.",
+        0, pv_claim),
     COL("StorageClass", "string", "StorageClass of the pv", 0, storage_class_of),
     COL("VolumeAttributesClass", "string", "VolumeAttributesClass of the pv", 0, vac_name),
-    COL("Reason", "string", "reason is a brief CamelCase string that describes any failure.", 0, pv_reason),
+    COL("Reason", "string", "reason is a brief CamelCase string that describes any failure.", 0,
+        pv_reason),
     AGE_COL,
-    COL("VolumeMode", "string", "volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block state.", 1, volume_mode),
+    COL("VolumeMode", "string",
+        "volumeMode defines if a volume is intended to be used with a formatted filesystem or to "
+        "remain in raw block state.",
+        1, volume_mode),
     END};
 
 STR_CELL(pvc_volume, "spec.volumeName")
@@ -980,14 +1015,21 @@ static json_t *pvc_access(const json_t *obj) {
 
 const struct api_column columns_persistentvolumeclaims[] = {
     NAME_COL,
-    COL("Status", "string", "phase represents the current phase of PersistentVolumeClaim.", 0, phase_or_terminating),
-    COL("Volume", "string", "volumeName is the binding reference to the PersistentVolume backing this claim.", 0, pvc_volume),
-    COL("Capacity", "string", "capacity represents the actual resources of the underlying volume.", 0, pvc_capacity),
-    COL("Access Modes", "string", "accessModes contains the actual access modes the volume backing the PVC has.", 0, pvc_access),
+    COL("Status", "string", "phase represents the current phase of PersistentVolumeClaim.", 0,
+        phase_or_terminating),
+    COL("Volume", "string",
+        "volumeName is the binding reference to the PersistentVolume backing this claim.", 0,
+        pvc_volume),
+    COL("Capacity", "string", "capacity represents the actual resources of the underlying volume.",
+        0, pvc_capacity),
+    COL("Access Modes", "string",
+        "accessModes contains the actual access modes the volume backing the PVC has.", 0,
+        pvc_access),
     COL("StorageClass", "string", "StorageClass of the pvc", 0, storage_class_of),
     COL("VolumeAttributesClass", "string", "VolumeAttributesClass of the pvc", 0, vac_name),
     AGE_COL,
-    COL("VolumeMode", "string", "volumeMode defines what type of volume is required by the claim.", 1, volume_mode),
+    COL("VolumeMode", "string", "volumeMode defines what type of volume is required by the claim.",
+        1, volume_mode),
     END};
 
 /* ---- quotas and component statuses ---- */
@@ -1021,8 +1063,13 @@ static json_t *quota_limit(const json_t *o) { return quota_column(o, true); }
 
 const struct api_column columns_resourcequotas[] = {
     NAME_COL,
-    COL("Request", "string", "Request represents a minimum amount of cpu/memory that a container may consume.", 0, quota_request),
-    COL("Limit", "string", "Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.", 0, quota_limit),
+    COL("Request", "string",
+        "Request represents a minimum amount of cpu/memory that a container may consume.", 0,
+        quota_request),
+    COL("Limit", "string",
+        "Limits control the maximum amount of cpu/memory that a container may use independent of "
+        "contention on the node.",
+        0, quota_limit),
     AGE_COL, END};
 
 /* The Healthy condition decides; without one the component is Unknown. */
@@ -1043,11 +1090,9 @@ static json_t *cs_message(const json_t *o) { return cs_field(o, 1); }
 static json_t *cs_error(const json_t *o) { return cs_field(o, 2); }
 
 const struct api_column columns_componentstatuses[] = {
-    NAME_COL,
-    COL("Status", "string", "Status of the component conditions", 0, cs_status),
+    NAME_COL, COL("Status", "string", "Status of the component conditions", 0, cs_status),
     COL("Message", "string", "Message of the component conditions", 0, cs_message),
-    COL("Error", "string", "Error of the component conditions", 0, cs_error),
-    END};
+    COL("Error", "string", "Error of the component conditions", 0, cs_error), END};
 
 /* ---- workloads ---- */
 
@@ -1073,24 +1118,34 @@ static json_t *ready_of_desired(const json_t *obj) {
 static json_t *rc_containers(const json_t *o) {
   return containers_field(o, "spec.template.spec", "name");
 }
-static json_t *rc_images(const json_t *o) { return containers_field(o, "spec.template.spec", "image"); }
+static json_t *rc_images(const json_t *o) {
+  return containers_field(o, "spec.template.spec", "image");
+}
 /* A ReplicationController's selector is a plain label map. */
 static json_t *rc_selector(const json_t *o) { return labels_cell(at(o, "spec.selector")); }
 
 const struct api_column columns_replicationcontrollers[] = {
     NAME_COL,
     COL("Desired", "integer", "Replicas is the number of desired replicas.", 0, desired_cell),
-    COL("Current", "integer", "Replicas is the most recently observed number of replicas.", 0, current_replicas),
-    COL("Ready", "integer", "The number of ready replicas for this replication controller.", 0, ready_replicas),
-    AGE_COL, WORKLOAD_WIDE(rc), END};
+    COL("Current", "integer", "Replicas is the most recently observed number of replicas.", 0,
+        current_replicas),
+    COL("Ready", "integer", "The number of ready replicas for this replication controller.", 0,
+        ready_replicas),
+    AGE_COL,
+    WORKLOAD_WIDE(rc),
+    END};
 
 TEMPLATE_CELLS(rs, "spec.template.spec", "spec.selector")
 const struct api_column columns_replicasets[] = {
     NAME_COL,
     COL("Desired", "integer", "Replicas is the number of desired replicas.", 0, desired_cell),
-    COL("Current", "integer", "Replicas is the most recently observed number of replicas.", 0, current_replicas),
-    COL("Ready", "integer", "The number of ready replicas for this replica set.", 0, ready_replicas),
-    AGE_COL, WORKLOAD_WIDE(rs), END};
+    COL("Current", "integer", "Replicas is the most recently observed number of replicas.", 0,
+        current_replicas),
+    COL("Ready", "integer", "The number of ready replicas for this replica set.", 0,
+        ready_replicas),
+    AGE_COL,
+    WORKLOAD_WIDE(rs),
+    END};
 
 /* A deployment prints its selector as LabelSelectorAsSelector does: "" when empty,
  * "<invalid>" when it does not parse. */
@@ -1107,9 +1162,17 @@ static json_t *deploy_images(const json_t *o) { return rc_images(o); }
 const struct api_column columns_deployments[] = {
     NAME_COL,
     COL("Ready", "string", "Number of the pod with ready state", 0, ready_of_desired),
-    COL("Up-to-date", "string", "Total number of non-terminated pods targeted by this deployment that have the desired template spec.", 0, updated_replicas),
-    COL("Available", "string", "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.", 0, available_replicas),
-    AGE_COL, WORKLOAD_WIDE(deploy), END};
+    COL("Up-to-date", "string",
+        "Total number of non-terminated pods targeted by this deployment that have the desired "
+        "template spec.",
+        0, updated_replicas),
+    COL("Available", "string",
+        "Total number of available pods (ready for at least minReadySeconds) targeted by this "
+        "deployment.",
+        0, available_replicas),
+    AGE_COL,
+    WORKLOAD_WIDE(deploy),
+    END};
 
 const struct api_column columns_statefulsets[] = {
     NAME_COL,
@@ -1131,13 +1194,28 @@ TEMPLATE_CELLS(ds, "spec.template.spec", "spec.selector")
 
 const struct api_column columns_daemonsets[] = {
     NAME_COL,
-    COL("Desired", "integer", "The total number of nodes that should be running the daemon pod.", 0, ds_desired),
-    COL("Current", "integer", "The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.", 0, ds_current),
-    COL("Ready", "integer", "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and ready.", 0, ds_ready),
-    COL("Up-to-date", "integer", "The total number of nodes that are running updated daemon pod.", 0, ds_updated),
-    COL("Available", "integer", "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available.", 0, ds_available),
-    COL("Node Selector", "string", "NodeSelector is a selector which must be true for the pod to fit on a node.", 0, ds_node_selector),
-    AGE_COL, WORKLOAD_WIDE(ds), END};
+    COL("Desired", "integer", "The total number of nodes that should be running the daemon pod.", 0,
+        ds_desired),
+    COL("Current", "integer",
+        "The number of nodes that are running at least 1 daemon pod and are supposed to run the "
+        "daemon pod.",
+        0, ds_current),
+    COL("Ready", "integer",
+        "The number of nodes that should be running the daemon pod and have one or more of the "
+        "daemon pod running and ready.",
+        0, ds_ready),
+    COL("Up-to-date", "integer", "The total number of nodes that are running updated daemon pod.",
+        0, ds_updated),
+    COL("Available", "integer",
+        "The number of nodes that should be running the daemon pod and have one or more of the "
+        "daemon pod running and available.",
+        0, ds_available),
+    COL("Node Selector", "string",
+        "NodeSelector is a selector which must be true for the pod to fit on a node.", 0,
+        ds_node_selector),
+    AGE_COL,
+    WORKLOAD_WIDE(ds),
+    END};
 
 /* "daemonset.apps/web": the controlling owner as lower-case kind.group/name. */
 static json_t *cr_controller(const json_t *obj) {
@@ -1150,13 +1228,13 @@ static json_t *cr_controller(const json_t *obj) {
     const char *slash = strchr(api_version, '/');
     if (slash && strchr(slash + 1, '/'))
       return NULL;
-    _cleanup_free_ char *group = slash ? xstrndup(api_version, (size_t)(slash - api_version))
-                                       : xstrdup("");
+    _cleanup_free_ char *group =
+        slash ? xstrndup(api_version, (size_t)(slash - api_version)) : xstrdup("");
     const char *kind = str_or_empty(ref, "kind"), *name = str_or_empty(ref, "name");
     if (!*kind && !*group)
       return json_string(name);
-    _cleanup_free_ char *v = *group ? xasprintf("%s.%s/%s", kind, group, name)
-                                    : xasprintf("%s/%s", kind, name);
+    _cleanup_free_ char *v =
+        *group ? xasprintf("%s.%s/%s", kind, group, name) : xasprintf("%s/%s", kind, name);
     for (char *p = v; *p && *p != '/'; p++)
       if (*p >= 'A' && *p <= 'Z')
         *p = (char)(*p - 'A' + 'a');
@@ -1167,9 +1245,9 @@ static json_t *cr_controller(const json_t *obj) {
 INT_CELL(cr_revision, "revision")
 
 const struct api_column columns_controllerrevisions[] = {
-    NAME_COL,
-    COL("Controller", "string", "Controller of the object", 0, cr_controller),
-    COL("Revision", "string", "Revision indicates the revision of the state represented by Data.", 0, cr_revision),
+    NAME_COL, COL("Controller", "string", "Controller of the object", 0, cr_controller),
+    COL("Revision", "string", "Revision indicates the revision of the state represented by Data.",
+        0, cr_revision),
     AGE_COL, END};
 
 /* ---- batch ---- */
@@ -1222,9 +1300,12 @@ TEMPLATE_CELLS(job, "spec.template.spec", "spec.selector")
 const struct api_column columns_jobs[] = {
     NAME_COL,
     COL("Status", "string", "Status of the job.", 0, job_status),
-    COL("Completions", "string", "The number of pods which reached phase Succeeded.", 0, job_completions),
+    COL("Completions", "string", "The number of pods which reached phase Succeeded.", 0,
+        job_completions),
     COL("Duration", "string", "Time required to complete the job.", 0, job_duration),
-    AGE_COL, WORKLOAD_WIDE(job), END};
+    AGE_COL,
+    WORKLOAD_WIDE(job),
+    END};
 
 STR_CELL(cj_schedule, "spec.schedule")
 static json_t *cj_timezone(const json_t *obj) {
@@ -1248,10 +1329,15 @@ const struct api_column columns_cronjobs[] = {
     NAME_COL,
     COL("Schedule", "string", "The schedule in Cron format.", 0, cj_schedule),
     COL("Timezone", "string", "The time zone name for the given schedule.", 0, cj_timezone),
-    COL("Suspend", "boolean", "This flag tells the controller to suspend subsequent executions.", 0, cj_suspend),
+    COL("Suspend", "boolean", "This flag tells the controller to suspend subsequent executions.", 0,
+        cj_suspend),
     COL("Active", "integer", "A list of pointers to currently running jobs.", 0, cj_active),
-    COL("Last Schedule", "string", "Information when was the last time the job was successfully scheduled.", 0, cj_last_schedule),
-    AGE_COL, WORKLOAD_WIDE(cj), END};
+    COL("Last Schedule", "string",
+        "Information when was the last time the job was successfully scheduled.", 0,
+        cj_last_schedule),
+    AGE_COL,
+    WORKLOAD_WIDE(cj),
+    END};
 
 /* ---- autoscaling ---- */
 
@@ -1284,8 +1370,8 @@ static char *hpa_resource(const json_t *spec, const json_t *status) {
   json_t *target = json_object_get(spec, "target"), *cur = json_object_get(status, "current");
   json_t *avg = json_object_get(target, "averageValue");
   if (avg) {
-    _cleanup_free_ char *c =
-        status ? quantity_text(json_object_get(cur, "averageValue"), "<nil>") : xstrdup("<unknown>");
+    _cleanup_free_ char *c = status ? quantity_text(json_object_get(cur, "averageValue"), "<nil>")
+                                    : xstrdup("<unknown>");
     _cleanup_free_ char *t = quantity_text(avg, "");
     return xasprintf("%s: %s/%s", name, c, t);
   }
@@ -1316,8 +1402,8 @@ static char *hpa_metric(const json_t *spec, const json_t *statuses, size_t i) {
                           hpa_status_source(statuses, i, "object"));
   if (streq(type, "Pods")) {
     json_t *st = hpa_status_source(statuses, i, "pods");
-    _cleanup_free_ char *c = st ? quantity_text(at(st, "current.averageValue"), "<nil>")
-                                : xstrdup("<unknown>");
+    _cleanup_free_ char *c =
+        st ? quantity_text(at(st, "current.averageValue"), "<nil>") : xstrdup("<unknown>");
     _cleanup_free_ char *t = quantity_text(at(spec, "pods.target.averageValue"), "<nil>");
     return xasprintf("%s/%s", c, t);
   }
@@ -1365,7 +1451,8 @@ static json_t *hpa_targets(const json_t *obj) {
 /* minReplicas defaults to 1 on write. */
 static json_t *hpa_min(const json_t *obj) {
   json_t *m = at(obj, "spec.minReplicas");
-  _cleanup_free_ char *v = xasprintf("%lld", json_is_integer(m) ? (long long)json_integer_value(m) : 1LL);
+  _cleanup_free_ char *v =
+      xasprintf("%lld", json_is_integer(m) ? (long long)json_integer_value(m) : 1LL);
   return json_string(v);
 }
 INT_CELL(hpa_max, "spec.maxReplicas")
@@ -1373,12 +1460,25 @@ INT_CELL(hpa_replicas, "status.currentReplicas")
 
 const struct api_column columns_hpa[] = {
     NAME_COL,
-    COL("Reference", "string", "scaleTargetRef points to the target resource to scale.", 0, hpa_reference),
-    COL("Targets", "string", "metrics contains the specifications for which to use to calculate the desired replica count.", 0, hpa_targets),
-    COL("MinPods", "string", "minReplicas is the lower limit for the number of replicas to which the autoscaler can scale down.", 0, hpa_min),
-    COL("MaxPods", "string", "maxReplicas is the upper limit for the number of replicas to which the autoscaler can scale up.", 0, hpa_max),
-    COL("Replicas", "string", "currentReplicas is current number of replicas of pods managed by this autoscaler.", 0, hpa_replicas),
-    AGE_COL, END};
+    COL("Reference", "string", "scaleTargetRef points to the target resource to scale.", 0,
+        hpa_reference),
+    COL("Targets", "string",
+        "metrics contains the specifications for which to use to calculate the desired replica "
+        "count.",
+        0, hpa_targets),
+    COL("MinPods", "string",
+        "minReplicas is the lower limit for the number of replicas to which the autoscaler can "
+        "scale down.",
+        0, hpa_min),
+    COL("MaxPods", "string",
+        "maxReplicas is the upper limit for the number of replicas to which the autoscaler can "
+        "scale up.",
+        0, hpa_max),
+    COL("Replicas", "string",
+        "currentReplicas is current number of replicas of pods managed by this autoscaler.", 0,
+        hpa_replicas),
+    AGE_COL,
+    END};
 
 /* ---- networking ---- */
 
@@ -1425,11 +1525,16 @@ static json_t *ing_ports(const json_t *obj) {
 
 const struct api_column columns_ingresses[] = {
     NAME_COL,
-    COL("Class", "string", "The name of the IngressClass resource that should be used for additional configuration", 0, ing_class),
-    COL("Hosts", "string", "Hosts that incoming requests are matched against before the ingress rule", 0, ing_hosts),
-    COL("Address", "string", "Address is a list containing ingress points for the load-balancer", 0, ing_address),
+    COL("Class", "string",
+        "The name of the IngressClass resource that should be used for additional configuration", 0,
+        ing_class),
+    COL("Hosts", "string",
+        "Hosts that incoming requests are matched against before the ingress rule", 0, ing_hosts),
+    COL("Address", "string", "Address is a list containing ingress points for the load-balancer", 0,
+        ing_address),
     COL("Ports", "string", "Ports of TLS configurations that open", 0, ing_ports),
-    AGE_COL, END};
+    AGE_COL,
+    END};
 
 STR_CELL(ingclass_controller, "spec.controller")
 /* "Kind.apiGroup/name" of the parameters reference. */
@@ -1438,17 +1543,18 @@ static json_t *ingclass_parameters(const json_t *obj) {
   if (!p)
     return NULL;
   const char *group = str_at(p, "apiGroup");
-  _cleanup_free_ char *v = group ? xasprintf("%s.%s/%s", str_or_empty(p, "kind"), group,
-                                             str_or_empty(p, "name"))
-                                 : xasprintf("%s/%s", str_or_empty(p, "kind"),
-                                             str_or_empty(p, "name"));
+  _cleanup_free_ char *v =
+      group ? xasprintf("%s.%s/%s", str_or_empty(p, "kind"), group, str_or_empty(p, "name"))
+            : xasprintf("%s/%s", str_or_empty(p, "kind"), str_or_empty(p, "name"));
   return json_string(v);
 }
 
 const struct api_column columns_ingressclasses[] = {
     NAME_COL,
-    COL("Controller", "string", "Controller that is responsible for handling this class", 0, ingclass_controller),
-    COL("Parameters", "string", "A reference to a resource with additional parameters", 0, ingclass_parameters),
+    COL("Controller", "string", "Controller that is responsible for handling this class", 0,
+        ingclass_controller),
+    COL("Parameters", "string", "A reference to a resource with additional parameters", 0,
+        ingclass_parameters),
     AGE_COL, END};
 
 static json_t *netpol_selector(const json_t *obj) {
@@ -1460,7 +1566,9 @@ static json_t *netpol_selector(const json_t *obj) {
 
 const struct api_column columns_networkpolicies[] = {
     NAME_COL,
-    COL("Pod-Selector", "string", "podSelector selects the pods to which this NetworkPolicy object applies.", 0, netpol_selector),
+    COL("Pod-Selector", "string",
+        "podSelector selects the pods to which this NetworkPolicy object applies.", 0,
+        netpol_selector),
     AGE_COL, END};
 
 STR_CELL(eps_address_type, "addressType")
@@ -1501,17 +1609,24 @@ static json_t *eps_endpoints(const json_t *obj) {
 
 const struct api_column columns_endpointslices[] = {
     NAME_COL,
-    COL("AddressType", "string", "addressType specifies the type of address carried by this EndpointSlice.", 0, eps_address_type),
-    COL("Ports", "string", "ports specifies the list of network ports exposed by each endpoint in this slice.", 0, eps_ports),
-    COL("Endpoints", "string", "endpoints is a list of unique endpoints in this slice.", 0, eps_endpoints),
-    AGE_COL, END};
+    COL("AddressType", "string",
+        "addressType specifies the type of address carried by this EndpointSlice.", 0,
+        eps_address_type),
+    COL("Ports", "string",
+        "ports specifies the list of network ports exposed by each endpoint in this slice.", 0,
+        eps_ports),
+    COL("Endpoints", "string", "endpoints is a list of unique endpoints in this slice.", 0,
+        eps_endpoints),
+    AGE_COL,
+    END};
 
 /* ---- coordination, policy, rbac ---- */
 
 STR_CELL(lease_holder, "spec.holderIdentity")
 const struct api_column columns_leases[] = {
     NAME_COL,
-    COL("Holder", "string", "holderIdentity contains the identity of the holder of a current lease.", 0, lease_holder),
+    COL("Holder", "string",
+        "holderIdentity contains the identity of the holder of a current lease.", 0, lease_holder),
     AGE_COL, END};
 
 /* An IntOrString bound, "N/A" when unset. */
@@ -1528,14 +1643,18 @@ INT_CELL(pdb_allowed, "status.disruptionsAllowed")
 
 const struct api_column columns_pdb[] = {
     NAME_COL,
-    COL("Min Available", "string", "The minimum number of pods that must be available.", 0, pdb_min),
-    COL("Max Unavailable", "string", "The maximum number of pods that may be unavailable.", 0, pdb_max),
-    COL("Allowed Disruptions", "integer", "Calculated number of pods that may be disrupted at this time.", 0, pdb_allowed),
-    AGE_COL, END};
+    COL("Min Available", "string", "The minimum number of pods that must be available.", 0,
+        pdb_min),
+    COL("Max Unavailable", "string", "The maximum number of pods that may be unavailable.", 0,
+        pdb_max),
+    COL("Allowed Disruptions", "integer",
+        "Calculated number of pods that may be disrupted at this time.", 0, pdb_allowed),
+    AGE_COL,
+    END};
 
 static json_t *rb_role(const json_t *obj) {
-  _cleanup_free_ char *v = xasprintf("%s/%s", str_or_empty(obj, "roleRef.kind"),
-                                     str_or_empty(obj, "roleRef.name"));
+  _cleanup_free_ char *v =
+      xasprintf("%s/%s", str_or_empty(obj, "roleRef.kind"), str_or_empty(obj, "roleRef.name"));
   return json_string(v);
 }
 
@@ -1563,7 +1682,10 @@ static json_t *rb_sas(const json_t *o) { return rb_subjects(o, "ServiceAccount")
 
 const struct api_column columns_rolebindings[] = {
     NAME_COL,
-    COL("Role", "string", "RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace.", 0, rb_role),
+    COL("Role", "string",
+        "RoleRef can reference a Role in the current namespace or a ClusterRole in the global "
+        "namespace.",
+        0, rb_role),
     AGE_COL,
     COL("Users", "string", "Users in the roleBinding", 1, rb_users),
     COL("Groups", "string", "Groups in the roleBinding", 1, rb_groups),
@@ -1576,8 +1698,12 @@ const struct api_column columns_rolebindings[] = {
 static json_t *sc_name(const json_t *obj) {
   json_t *ann = at(obj, "metadata.annotations");
   const char *name = str_or_empty(obj, "metadata.name");
-  if (streq_ptr(json_string_value(json_object_get(ann, "storageclass.kubernetes.io/is-default-class")), "true") ||
-      streq_ptr(json_string_value(json_object_get(ann, "storageclass.beta.kubernetes.io/is-default-class")), "true")) {
+  if (streq_ptr(
+          json_string_value(json_object_get(ann, "storageclass.kubernetes.io/is-default-class")),
+          "true") ||
+      streq_ptr(json_string_value(
+                    json_object_get(ann, "storageclass.beta.kubernetes.io/is-default-class")),
+                "true")) {
     _cleanup_free_ char *v = xasprintf("%s (default)", name);
     return json_string(v);
   }
@@ -1596,19 +1722,34 @@ static json_t *bool_default(const json_t *obj, const char *path, bool def) {
   json_t *v = at(obj, path);
   return json_boolean(json_is_boolean(v) ? json_is_true(v) : def);
 }
-static json_t *sc_expansion(const json_t *o) { return bool_default(o, "allowVolumeExpansion", false); }
+static json_t *sc_expansion(const json_t *o) {
+  return bool_default(o, "allowVolumeExpansion", false);
+}
 
 const struct api_column columns_storageclasses[] = {
     {"Name", "string", "name", D_NAME, 0, NULL, sc_name},
-    COL("Provisioner", "string", "provisioner indicates the type of the provisioner.", 0, sc_provisioner),
-    COL("ReclaimPolicy", "string", "reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class.", 0, sc_reclaim),
-    COL("VolumeBindingMode", "string", "volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.", 0, sc_binding),
-    COL("AllowVolumeExpansion", "string", "allowVolumeExpansion shows whether the storage class allow volume expand.", 0, sc_expansion),
-    AGE_COL, END};
+    COL("Provisioner", "string", "provisioner indicates the type of the provisioner.", 0,
+        sc_provisioner),
+    COL("ReclaimPolicy", "string",
+        "reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of "
+        "this storage class.",
+        0, sc_reclaim),
+    COL("VolumeBindingMode", "string",
+        "volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.",
+        0, sc_binding),
+    COL("AllowVolumeExpansion", "string",
+        "allowVolumeExpansion shows whether the storage class allow volume expand.", 0,
+        sc_expansion),
+    AGE_COL,
+    END};
 
 static json_t *csid_attach(const json_t *o) { return bool_default(o, "spec.attachRequired", true); }
-static json_t *csid_podinfo(const json_t *o) { return bool_default(o, "spec.podInfoOnMount", false); }
-static json_t *csid_capacity(const json_t *o) { return bool_default(o, "spec.storageCapacity", false); }
+static json_t *csid_podinfo(const json_t *o) {
+  return bool_default(o, "spec.podInfoOnMount", false);
+}
+static json_t *csid_capacity(const json_t *o) {
+  return bool_default(o, "spec.storageCapacity", false);
+}
 static json_t *csid_republish(const json_t *o) {
   return bool_default(o, "spec.requiresRepublish", false);
 }
@@ -1638,18 +1779,36 @@ static json_t *csid_modes(const json_t *obj) {
 
 const struct api_column columns_csidrivers[] = {
     NAME_COL,
-    COL("AttachRequired", "boolean", "attachRequired indicates this CSI volume driver requires an attach operation.", 0, csid_attach),
-    COL("PodInfoOnMount", "boolean", "podInfoOnMount indicates this CSI volume driver requires additional pod information during mount operations.", 0, csid_podinfo),
-    COL("StorageCapacity", "boolean", "storageCapacity indicates that the CSI volume driver wants pod scheduling to consider the storage capacity that the driver deployment will report.", 0, csid_capacity),
-    COL("TokenRequests", "string", "tokenRequests indicates the CSI driver needs pods' service account tokens it is mounting volume for to do necessary authentication.", 0, csid_tokens),
-    COL("RequiresRepublish", "boolean", "requiresRepublish indicates the CSI driver wants NodePublishVolume being periodically called to reflect any possible change in the mounted volume.", 0, csid_republish),
-    COL("Modes", "string", "volumeLifecycleModes defines what kind of volumes this CSI volume driver supports.", 0, csid_modes),
-    AGE_COL, END};
+    COL("AttachRequired", "boolean",
+        "attachRequired indicates this CSI volume driver requires an attach operation.", 0,
+        csid_attach),
+    COL("PodInfoOnMount", "boolean",
+        "podInfoOnMount indicates this CSI volume driver requires additional pod information "
+        "during mount operations.",
+        0, csid_podinfo),
+    COL("StorageCapacity", "boolean",
+        "storageCapacity indicates that the CSI volume driver wants pod scheduling to consider the "
+        "storage capacity that the driver deployment will report.",
+        0, csid_capacity),
+    COL("TokenRequests", "string",
+        "tokenRequests indicates the CSI driver needs pods' service account tokens it is mounting "
+        "volume for to do necessary authentication.",
+        0, csid_tokens),
+    COL("RequiresRepublish", "boolean",
+        "requiresRepublish indicates the CSI driver wants NodePublishVolume being periodically "
+        "called to reflect any possible change in the mounted volume.",
+        0, csid_republish),
+    COL("Modes", "string",
+        "volumeLifecycleModes defines what kind of volumes this CSI volume driver supports.", 0,
+        csid_modes),
+    AGE_COL,
+    END};
 
 COUNT_CELL(csinode_drivers, "spec.drivers")
 const struct api_column columns_csinodes[] = {
     NAME_COL,
-    COL("Drivers", "integer", "Drivers indicates the number of CSI drivers registered on the node", 0, csinode_drivers),
+    COL("Drivers", "integer", "Drivers indicates the number of CSI drivers registered on the node",
+        0, csinode_drivers),
     AGE_COL, END};
 
 STR_CELL(va_attacher, "spec.attacher")
@@ -1659,11 +1818,17 @@ static json_t *va_attached(const json_t *o) { return bool_default(o, "status.att
 
 const struct api_column columns_volumeattachments[] = {
     NAME_COL,
-    {"Attacher", "string", "name", "attacher indicates the name of the volume driver that MUST handle this request.", 0, NULL, va_attacher},
-    COL("PV", "string", "persistentVolumeName represents the name of the persistent volume to attach.", 0, va_pv),
-    COL("Node", "string", "nodeName represents the node that the volume should be attached to.", 0, va_node),
-    COL("Attached", "boolean", "attached indicates the volume is successfully attached.", 0, va_attached),
-    AGE_COL, END};
+    {"Attacher", "string", "name",
+     "attacher indicates the name of the volume driver that MUST handle this request.", 0, NULL,
+     va_attacher},
+    COL("PV", "string",
+        "persistentVolumeName represents the name of the persistent volume to attach.", 0, va_pv),
+    COL("Node", "string", "nodeName represents the node that the volume should be attached to.", 0,
+        va_node),
+    COL("Attached", "boolean", "attached indicates the volume is successfully attached.", 0,
+        va_attached),
+    AGE_COL,
+    END};
 
 /* ---- scheduling, node, certificates, admission ---- */
 
@@ -1673,16 +1838,25 @@ STR_CELL(pc_preemption, "preemptionPolicy")
 
 const struct api_column columns_priorityclasses[] = {
     NAME_COL,
-    COL("Value", "integer", "value represents the integer value of this priority class.", 0, pc_value),
-    COL("Global-Default", "boolean", "globalDefault specifies whether this PriorityClass should be considered as the default priority for pods that do not have any priority class.", 0, pc_default),
+    COL("Value", "integer", "value represents the integer value of this priority class.", 0,
+        pc_value),
+    COL("Global-Default", "boolean",
+        "globalDefault specifies whether this PriorityClass should be considered as the default "
+        "priority for pods that do not have any priority class.",
+        0, pc_default),
     AGE_COL,
-    COL("PreemptionPolicy", "string", "preemptionPolicy is the Policy for preempting pods with lower priority.", 0, pc_preemption),
+    COL("PreemptionPolicy", "string",
+        "preemptionPolicy is the Policy for preempting pods with lower priority.", 0,
+        pc_preemption),
     END};
 
 STR_CELL(rtc_handler, "handler")
 const struct api_column columns_runtimeclasses[] = {
     NAME_COL,
-    COL("Handler", "string", "handler specifies the underlying runtime and configuration that the CRI implementation will use to handle pods of this class.", 0, rtc_handler),
+    COL("Handler", "string",
+        "handler specifies the underlying runtime and configuration that the CRI implementation "
+        "will use to handle pods of this class.",
+        0, rtc_handler),
     AGE_COL, END};
 
 static json_t *csr_signer(const json_t *obj) {
@@ -1695,7 +1869,8 @@ static json_t *csr_duration(const json_t *obj) {
   if (!json_is_integer(s))
     return NULL;
   char buf[32];
-  return json_string(timeutil_human_duration(json_integer_value(s) * 1000000000LL, buf, sizeof(buf)));
+  return json_string(
+      timeutil_human_duration(json_integer_value(s) * 1000000000LL, buf, sizeof(buf)));
 }
 
 /* Denied over Approved over Pending, then ",Failed" and ",Issued". */
@@ -1719,15 +1894,22 @@ static json_t *csr_condition(const json_t *obj) {
 }
 
 const struct api_column columns_csr[] = {
-    NAME_COL, AGE_COL,
+    NAME_COL,
+    AGE_COL,
     COL("SignerName", "string", "signerName indicates the requested signer.", 0, csr_signer),
-    COL("Requestor", "string", "username contains the name of the user that created the CertificateSigningRequest.", 0, csr_requestor),
-    COL("RequestedDuration", "string", "expirationSeconds is the requested duration of validity of the issued certificate.", 0, csr_duration),
+    COL("Requestor", "string",
+        "username contains the name of the user that created the CertificateSigningRequest.", 0,
+        csr_requestor),
+    COL("RequestedDuration", "string",
+        "expirationSeconds is the requested duration of validity of the issued certificate.", 0,
+        csr_duration),
     COL("Condition", "string", "conditions applied to the request.", 0, csr_condition),
     END};
 
 COUNT_CELL(webhook_count, "webhooks")
 const struct api_column columns_webhooks[] = {
     NAME_COL,
-    COL("Webhooks", "integer", "Webhooks indicates the number of webhooks registered in this configuration", 0, webhook_count),
+    COL("Webhooks", "integer",
+        "Webhooks indicates the number of webhooks registered in this configuration", 0,
+        webhook_count),
     AGE_COL, END};

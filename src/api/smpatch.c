@@ -203,8 +203,8 @@ static bool go_equal(const json_t *a, const json_t *b) {
 }
 
 static int fail_bad_arg_type(struct smp *s, const char *expected, const json_t *actual) {
-  return fail_internal(s, go_format("expected a %s, but received a %s", expected,
-                                    go_type_name(actual)));
+  return fail_internal(
+      s, go_format("expected a %s, but received a %s", expected, go_type_name(actual)));
 }
 
 static int fail_no_merge_key(struct smp *s, const json_t *item, const char *merge_key) {
@@ -214,8 +214,8 @@ static int fail_no_merge_key(struct smp *s, const json_t *item, const char *merg
 
 static int fail_bad_patch_type(struct smp *s, const json_t *directive, const json_t *map) {
   if (json_is_string(directive))
-    return fail_internal(s, go_format("unknown patch type: %s in map: %v",
-                                      json_string_value(directive), map));
+    return fail_internal(
+        s, go_format("unknown patch type: %s in map: %v", json_string_value(directive), map));
   if (json_is_null(directive))
     return fail_internal(s, go_format("unknown patch type: %%!s(<nil>) in map: %v", map));
   return fail_internal(s, go_format("unknown patch type: %%!s(%s=%v) in map: %v",
@@ -374,8 +374,7 @@ static int element_type(struct smp *s, const json_t *a, const json_t *b, int *re
 
 /* The index of the first item of `list` whose merge key value (or, with no merge key, whose
  * value) equals `v`'s, or -1. Items that are not objects have no merge key value. */
-static ssize_t index_in(const json_t *list, const json_t *v, const char *merge_key,
-                        int type) {
+static ssize_t index_in(const json_t *list, const json_t *v, const char *merge_key, int type) {
   size_t i;
   json_t *item;
   if (type != JSON_OBJECT || !merge_key) {
@@ -549,8 +548,8 @@ static int normalize_order(struct smp *s, const json_t *merged, const json_t *pa
 
 /* ---- the merge ---- */
 
-static int merge_map(struct smp *s, json_t *orig, const json_t *patch,
-                     const struct schema_ref *ref, json_t **ret);
+static int merge_map(struct smp *s, json_t *orig, const json_t *patch, const struct schema_ref *ref,
+                     json_t **ret);
 
 /* What the Go code's caller still sees of the live list after merging into it: Go deletes
  * list items by shifting the same backing array left and appends new items into the room that
@@ -664,8 +663,8 @@ static int merge_object_items(struct smp *s, const json_t *orig, const json_t *p
 /* A list under patch strategy merge (or a $deleteFromPrimitiveList list). `orig` borrowed.
  * With ret_window, also the caller's view of the live list (see live_view). */
 static int merge_list(struct smp *s, const json_t *orig, const json_t *patch,
-                      const struct schema_ref *item_ref, const char *merge_key,
-                      bool delete_list, json_t **ret, json_t **ret_window) {
+                      const struct schema_ref *item_ref, const char *merge_key, bool delete_list,
+                      json_t **ret, json_t **ret_window) {
   if (json_array_size(orig) == 0 && json_array_size(patch) == 0) {
     *ret = json_copy((json_t *)orig);
     if (ret_window)
@@ -700,8 +699,8 @@ static int merge_list(struct smp *s, const json_t *orig, const json_t *patch,
     window = json_copy((json_t *)orig);
   } else {
     if (!merge_key)
-      return fail_internal(s, go_format("cannot merge lists without merge key for %s",
-                                        item_kind_name(item_ref)));
+      return fail_internal(
+          s, go_format("cannot merge lists without merge key for %s", item_kind_name(item_ref)));
     r = merge_object_items(s, orig, patch, item_ref, merge_key, &merged, &patch_items, &live,
                            &window);
     if (r < 0)
@@ -718,8 +717,8 @@ static int merge_list_member(struct smp *s, const json_t *orig, const json_t *pa
                              const struct field_meta *meta, bool delete_list, json_t **ret,
                              json_t **ret_window) {
   if ((meta->strategy & SCHEMA_PATCH_MERGE) || delete_list)
-    return merge_list(s, orig, patch, list_item_ref(meta->ref), meta->merge_key, delete_list,
-                      ret, ret_window);
+    return merge_list(s, orig, patch, list_item_ref(meta->ref), meta->merge_key, delete_list, ret,
+                      ret_window);
   *ret = clean_value(patch);
   if (ret_window)
     *ret_window = json_copy((json_t *)orig);
@@ -853,8 +852,8 @@ static int apply_retain_keys(struct smp *s, json_t *o, json_t *p) {
 
 /* Merges the patch object into `orig` (stolen; NULL = empty) typed by `ref` (NULL = no
  * schema). New reference in *ret. */
-static int merge_map(struct smp *s, json_t *orig, const json_t *patch,
-                     const struct schema_ref *ref, json_t **ret) {
+static int merge_map(struct smp *s, json_t *orig, const json_t *patch, const struct schema_ref *ref,
+                     json_t **ret) {
   _cleanup_json_ json_t *o = orig;
   json_t *directive = json_object_get(patch, DIRECTIVE_MARKER);
   if (directive) {

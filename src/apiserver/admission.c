@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "api/validate.h"
-#include "apiserver/rest.h"
+#include "apiserver/resource.h"
 #include "lib/json.h"
 
 int admission_decode(const struct api_resource *r, json_t *obj, const char *field_validation,
@@ -37,14 +37,14 @@ static int namespace_lifecycle(const struct admission_attrs *a, struct api_error
   if (a->op != ADMIT_CREATE || !a->res->namespaced || !a->namespace_)
     return 0;
   const struct api_resource *ns = api_registry_find("", "v1", "namespaces");
-  _cleanup_free_ char *key = rest_key(ns, NULL, a->namespace_);
+  _cleanup_free_ char *key = resource_key(ns, NULL, a->namespace_);
   struct store_kv kv = {0};
   int rc = store_get(a->store, key, &kv);
   if (rc == -ENOENT)
     return api_error_not_found(err, "", "namespaces", a->namespace_);
   if (rc < 0)
     return api_error_set(err, rc, 500, "InternalError", "storage error: %s", strerror(-rc));
-  _cleanup_json_ json_t *obj = rest_decode_stored(kv.value, kv.value_len, kv.mod_rev);
+  _cleanup_json_ json_t *obj = resource_decode_stored(kv.value, kv.value_len, kv.mod_rev);
   store_kv_clear(&kv);
   /* Events about the namespace's own teardown are still accepted, as kube does. */
   if (json_path(obj, "metadata.deletionTimestamp") && !streq(a->res->plural, "events"))

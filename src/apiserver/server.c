@@ -15,7 +15,7 @@
 #include "apiserver/authn.h"
 #include "apiserver/discovery.h"
 #include "apiserver/httpd.h"
-#include "apiserver/rest.h"
+#include "apiserver/resource.h"
 #include "apiserver/watch.h"
 #include "client/kubeconfig.h"
 #include "lib/json.h"
@@ -38,7 +38,7 @@ struct apiserver {
   struct watch_cache *cache;
   struct httpd *httpd;
   struct authn_tokens *tokens;
-  struct rest_context rest;
+  struct resource_context rest;
 };
 
 static void send_json(struct httpd_req *req, unsigned code, const char *ctype, const json_t *v) {
@@ -187,7 +187,7 @@ static void handle(struct httpd_req *req, void *userdata) {
     return;
   }
 
-  struct rest_request rr = {.method = method, .query = query_of, .ud = req};
+  struct resource_request rr = {.method = method, .query = query_of, .ud = req};
   const char *watch = httpd_req_query_value(req, "watch");
   bool is_watch = watch && (streq(watch, "true") || streq(watch, "1"));
   int rc = request_info_parse(method, path, is_watch, &rr.info);
@@ -204,12 +204,12 @@ static void handle(struct httpd_req *req, void *userdata) {
   if (streq(rr.info.verb, "watch") || (rr.info.name && is_watch)) {
     watch_serve(s->cache, &s->rest, req, &rr);
   } else {
-    struct rest_response resp = {0};
-    rest_handle(&s->rest, &rr, &resp);
+    struct resource_response resp = {0};
+    resource_handle(&s->rest, &rr, &resp);
     for (size_t i = 0; i < resp.n_warnings; i++)
       add_warning(req, resp.warnings[i]);
     httpd_respond_take(req, (unsigned)resp.code, resp.content_type, TAKE_PTR(resp.body), resp.len);
-    rest_response_clear(&resp);
+    resource_response_clear(&resp);
   }
   request_info_clear(&rr.info);
   authn_user_free(user);
@@ -226,7 +226,7 @@ static int bootstrap(struct apiserver *s, char **ret_err) {
                                            namespaces[i], "labels",
                                            "kubernetes.io/metadata.name", namespaces[i]);
     _cleanup_api_error_ struct api_error err = {0};
-    int rc = rest_create_object(&s->rest, ns, obj, &err);
+    int rc = resource_create_object(&s->rest, ns, obj, &err);
     if (rc < 0 && rc != -EEXIST) {
       *ret_err = xasprintf("creating namespace %s: %s", namespaces[i], err.message);
       return rc;
@@ -241,13 +241,13 @@ static int bootstrap(struct apiserver *s, char **ret_err) {
       "SingleStack", "ports", "name", "https", "protocol", "TCP", "port", 443, "targetPort",
       6443, "type", "ClusterIP");
   _cleanup_api_error_ struct api_error err = {0};
-  _cleanup_free_ char *key = rest_key(svc, "default", "kubernetes");
+  _cleanup_free_ char *key = resource_key(svc, "default", "kubernetes");
   struct store_kv kv = {0};
   if (store_get(s->store, key, &kv) == 0) {
     store_kv_clear(&kv);
     return 0;
   }
-  int rc = rest_create_object(&s->rest, svc, k, &err);
+  int rc = resource_create_object(&s->rest, svc, k, &err);
   if (rc < 0 && rc != -EEXIST) {
     *ret_err = xasprintf("creating the kubernetes service: %s", err.message);
     return rc;

@@ -164,9 +164,9 @@ static int on_store_event(const struct store_event *ev, int err, void *userdata)
   e->rev = ev->kv.mod_rev;
   const struct store_kv *src = ev->type == STORE_EVENT_PUT ? &ev->kv : &ev->prev;
   if (src->value)
-    e->obj = rest_decode_stored(src->value, src->value_len, e->rev);
+    e->obj = resource_decode_stored(src->value, src->value_len, e->rev);
   if (ev->type == STORE_EVENT_PUT && ev->prev.value)
-    e->prev = rest_decode_stored(ev->prev.value, ev->prev.value_len, ev->prev.mod_rev);
+    e->prev = resource_decode_stored(ev->prev.value, ev->prev.value_len, ev->prev.mod_rev);
   pthread_mutex_lock(&wc->mu);
   if (e->obj) {
     if (wc->ring_len == wc->ring_size) {
@@ -342,8 +342,8 @@ static void stream_error_event(struct httpd_stream *s, struct api_error *err) {
   httpd_stream_close(s);
 }
 
-void watch_serve(struct watch_cache *wc, struct rest_context *ctx, struct httpd_req *hreq,
-                 const struct rest_request *req) {
+void watch_serve(struct watch_cache *wc, struct resource_context *ctx, struct httpd_req *hreq,
+                 const struct resource_request *req) {
   const struct api_resource *r = req->info.res;
   _cleanup_api_error_ struct api_error err = {0};
   const char *(*q)(void *, const char *) = req->query;
@@ -433,7 +433,7 @@ void watch_serve(struct watch_cache *wc, struct rest_context *ctx, struct httpd_
     } else {
       for (size_t i = 0; i < l.n_items; i++) {
         _cleanup_json_ json_t *obj =
-            rest_decode_stored(l.items[i].value, l.items[i].value_len, l.items[i].mod_rev);
+            resource_decode_stored(l.items[i].value, l.items[i].value_len, l.items[i].mod_rev);
         if (watcher_matches(w, obj))
           send_event(w, "ADDED", NULL, obj);
       }

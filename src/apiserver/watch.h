@@ -6,7 +6,7 @@
 #pragma once
 
 #include "apiserver/httpd.h"
-#include "apiserver/rest.h"
+#include "apiserver/resource.h"
 #include "store/store.h"
 
 struct watch_cache;
@@ -20,8 +20,8 @@ void watch_cache_stop(struct watch_cache *wc);
 
 /* Serves a watch request (req->info.verb == "watch"): answers on hreq with a chunked
  * stream of watch events, or with a Status error. */
-void watch_serve(struct watch_cache *wc, struct rest_context *ctx, struct httpd_req *hreq,
-                 const struct rest_request *req);
+void watch_serve(struct watch_cache *wc, struct resource_context *ctx, struct httpd_req *hreq,
+                 const struct resource_request *req);
 
 /* Number of open watches (for tests and metrics). */
 size_t watch_cache_watchers(struct watch_cache *wc);

@@ -260,6 +260,14 @@ int quantity_parse(const char *str, quantity_t *ret, const char **ret_err) {
   int64_t s = -(int64_t)dlen;
   if (base == 10)
     s += exponent;
+  /* Trailing zeros belong in the scale: they must not count against MAX_DIGITS. */
+  if (dlen > 0) {
+    while (dlen > 0 && den[dlen - 1] == '0')
+      dlen--, s++;
+  }
+  if (dlen == 0)
+    while (nlen > 0 && num[nlen - 1] == '0')
+      nlen--, s++;
   /* Digits below nano only decide whether to round up; drop them, remembering that. */
   bool sticky = false;
   if (base == 10) {
@@ -275,18 +283,7 @@ int quantity_parse(const char *str, quantity_t *ret, const char **ret_err) {
     }
     if (s < NANO_SCALE)
       s = NANO_SCALE;
-  } else {
-    while (dlen > 0 && den[dlen - 1] == '0')
-      dlen--, s++;
   }
-  /* Trailing zeros belong in the scale: they must not count against MAX_DIGITS. */
-  if (dlen > 0) {
-    while (dlen > 0 && den[dlen - 1] == '0')
-      dlen--, s++;
-  }
-  if (dlen == 0)
-    while (nlen > 0 && num[nlen - 1] == '0')
-      nlen--, s++;
   /* Skip leading zeros of an all-fraction number before counting digits. */
   if (nlen == 0)
     while (dlen > 0 && *den == '0')
@@ -303,9 +300,15 @@ int quantity_parse(const char *str, quantity_t *ret, const char **ret_err) {
       return fail(ret_err, QUANTITY_ERR_NUMERIC);
     m <<= exponent;
     if (s < NANO_SCALE) {
-      u128 div = pow10_u128((int)(NANO_SCALE - s));
-      sticky = m % div != 0;
-      m /= div;
+      int64_t k = NANO_SCALE - s;
+      if (k > MAX_DIGITS) {
+        sticky = m != 0;
+        m = 0;
+      } else {
+        u128 div = pow10_u128((int)k);
+        sticky = m % div != 0;
+        m /= div;
+      }
       s = NANO_SCALE;
     }
   }

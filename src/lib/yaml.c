@@ -993,7 +993,8 @@ static int key_cmp(const void *pa, const void *pb) {
       return a[i] < b[i] ? -1 : 1;
     if (al || bl)
       return bl ? -1 : 1;
-    int64_t an = 0, bn = 0;
+    /* Go's int64 arithmetic wraps on absurdly long digit runs; so does ours. */
+    uint64_t an = 0, bn = 0;
     if (a[i] == '0' || b[i] == '0') {
       for (size_t j = i; j > 0 && is_dig(a[j - 1]); j--)
         if (a[j - 1] != '0') {
@@ -1003,11 +1004,11 @@ static int key_cmp(const void *pa, const void *pb) {
     }
     size_t ai = i, bi = i;
     for (; ai < la && is_dig(a[ai]); ai++)
-      an = an * 10 + (a[ai] - '0');
+      an = an * 10 + (uint64_t)(a[ai] - '0');
     for (; bi < lb && is_dig(b[bi]); bi++)
-      bn = bn * 10 + (b[bi] - '0');
+      bn = bn * 10 + (uint64_t)(b[bi] - '0');
     if (an != bn)
-      return an < bn ? -1 : 1;
+      return (int64_t)an < (int64_t)bn ? -1 : 1;
     if (ai != bi)
       return ai < bi ? -1 : 1;
     return a[i] < b[i] ? -1 : 1;

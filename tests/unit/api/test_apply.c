@@ -392,7 +392,9 @@ static void test_managed_fields_reset_and_override(void **state) {
   assert_string_equal(err.message, "metadata.managedFields must be nil");
   req.manager = NULL;
   assert_int_equal(apply_patch(&req, o1, o1, &out, &err), -EINVAL);
-  assert_int_equal(err.code, 400);
+  assert_int_equal(err.code, 422);
+  assert_string_equal(err.message, "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: "
+                                   "Required value: is required for apply patch");
 }
 
 static void test_cap_update_managers(void **state) {

@@ -1,10 +1,13 @@
 /* Tests for the kubectl get columns: each cell against what kube-apiserver prints for the
  * same object. */
+/* cmocka needs these first, in this order. */
+/* clang-format off */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,7 +99,7 @@ static void check(const struct api_column *cols, const char *name, const json_t 
 #define ASSERT_NONE(cols, name, o) check(cols, name, o, "<none>", -1, __FILE__, __LINE__)
 #define ASSERT_INT(cols, name, o, want) check(cols, name, o, want, JSON_INTEGER, __FILE__, __LINE__)
 #define ASSERT_TRUE_CELL(cols, name, o) check(cols, name, o, "true", JSON_TRUE, __FILE__, __LINE__)
-#define ASSERT_FALSE_CELL(cols, name, o)                                                   \
+#define ASSERT_FALSE_CELL(cols, name, o)                                                           \
   check(cols, name, o, "false", JSON_FALSE, __FILE__, __LINE__)
 
 static void _fail_msg_at(const char *file, int line, const char *fmt, ...) {
@@ -112,14 +115,15 @@ static void _fail_msg_at(const char *file, int line, const char *fmt, ...) {
 /* ---- pods ---- */
 
 static void test_pod_running(void **state) {
-  json_t *p = obj("{\"metadata\":{\"name\":\"web\",\"creationTimestamp\":\"%s\"},"
-                  "\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\"}],\"nodeName\":\"n1\"},"
-                  "\"status\":{\"phase\":\"Running\",\"podIP\":\"10.0.0.9\","
-                  "\"podIPs\":[{\"ip\":\"10.0.0.7\"}],"
-                  "\"containerStatuses\":[{\"name\":\"a\",\"ready\":true,\"restartCount\":0,"
-                  "\"state\":{\"running\":{}}},{\"name\":\"b\",\"ready\":true,\"restartCount\":0,"
-                  "\"state\":{\"running\":{}}}]}}",
-                  ago(300));
+  json_t *p =
+      obj("{\"metadata\":{\"name\":\"web\",\"creationTimestamp\":\"%s\"},"
+          "\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\"}],\"nodeName\":\"n1\"},"
+          "\"status\":{\"phase\":\"Running\",\"podIP\":\"10.0.0.9\","
+          "\"podIPs\":[{\"ip\":\"10.0.0.7\"}],"
+          "\"containerStatuses\":[{\"name\":\"a\",\"ready\":true,\"restartCount\":0,"
+          "\"state\":{\"running\":{}}},{\"name\":\"b\",\"ready\":true,\"restartCount\":0,"
+          "\"state\":{\"running\":{}}}]}}",
+          ago(300));
   ASSERT_STR(columns_pods, "Name", p, "web");
   ASSERT_STR(columns_pods, "Ready", p, "2/2");
   ASSERT_STR(columns_pods, "Status", p, "Running");
@@ -177,9 +181,10 @@ static void test_pod_crashloop(void **state) {
 }
 
 static void test_pod_terminated(void **state) {
-  json_t *p = obj("{\"spec\":{\"containers\":[{\"name\":\"a\"}]},\"status\":{\"phase\":\"Succeeded\","
-                  "\"containerStatuses\":[{\"name\":\"a\",\"state\":{\"terminated\":"
-                  "{\"exitCode\":0,\"reason\":\"Completed\"}}}]}}");
+  json_t *p =
+      obj("{\"spec\":{\"containers\":[{\"name\":\"a\"}]},\"status\":{\"phase\":\"Succeeded\","
+          "\"containerStatuses\":[{\"name\":\"a\",\"state\":{\"terminated\":"
+          "{\"exitCode\":0,\"reason\":\"Completed\"}}}]}}");
   ASSERT_STR(columns_pods, "Status", p, "Completed");
   ASSERT_STR(columns_pods, "Ready", p, "0/1");
   json_decref(p);
@@ -221,14 +226,15 @@ static void test_pod_completed_with_running(void **state) {
 }
 
 static void test_pod_init(void **state) {
-  const char *fmt = "{\"spec\":{\"initContainers\":[{\"name\":\"i1\"},{\"name\":\"i2\"},"
-                    "{\"name\":\"i3\"}],\"containers\":[{\"name\":\"a\"}]},"
-                    "\"status\":{\"phase\":\"Pending\",\"initContainerStatuses\":["
-                    "{\"name\":\"i1\",\"restartCount\":0,\"state\":{\"terminated\":{\"exitCode\":0,"
-                    "\"reason\":\"Completed\"}}},{\"name\":\"i2\",\"restartCount\":%d,\"state\":%s},"
-                    "{\"name\":\"i3\",\"state\":{\"waiting\":{\"reason\":\"PodInitializing\"}}}],"
-                    "\"containerStatuses\":[{\"name\":\"a\",\"restartCount\":7,\"state\":"
-                    "{\"waiting\":{\"reason\":\"PodInitializing\"}}}]}}";
+  const char *fmt =
+      "{\"spec\":{\"initContainers\":[{\"name\":\"i1\"},{\"name\":\"i2\"},"
+      "{\"name\":\"i3\"}],\"containers\":[{\"name\":\"a\"}]},"
+      "\"status\":{\"phase\":\"Pending\",\"initContainerStatuses\":["
+      "{\"name\":\"i1\",\"restartCount\":0,\"state\":{\"terminated\":{\"exitCode\":0,"
+      "\"reason\":\"Completed\"}}},{\"name\":\"i2\",\"restartCount\":%d,\"state\":%s},"
+      "{\"name\":\"i3\",\"state\":{\"waiting\":{\"reason\":\"PodInitializing\"}}}],"
+      "\"containerStatuses\":[{\"name\":\"a\",\"restartCount\":7,\"state\":"
+      "{\"waiting\":{\"reason\":\"PodInitializing\"}}}]}}";
   json_t *p = obj(fmt, 0, "{\"running\":{}}");
   ASSERT_STR(columns_pods, "Status", p, "Init:1/3");
   ASSERT_STR(columns_pods, "Ready", p, "0/1");
@@ -308,9 +314,10 @@ static void test_pod_wide(void **state) {
 /* ---- services and endpoints ---- */
 
 static void test_service_types(void **state) {
-  json_t *s = obj("{\"spec\":{\"type\":\"ClusterIP\",\"clusterIP\":\"10.96.0.10\","
-                  "\"clusterIPs\":[\"10.96.0.10\"],\"ports\":[{\"port\":80,\"protocol\":\"TCP\"},"
-                  "{\"port\":53,\"protocol\":\"UDP\"}],\"selector\":{\"tier\":\"fe\",\"app\":\"web\"}}}");
+  json_t *s =
+      obj("{\"spec\":{\"type\":\"ClusterIP\",\"clusterIP\":\"10.96.0.10\","
+          "\"clusterIPs\":[\"10.96.0.10\"],\"ports\":[{\"port\":80,\"protocol\":\"TCP\"},"
+          "{\"port\":53,\"protocol\":\"UDP\"}],\"selector\":{\"tier\":\"fe\",\"app\":\"web\"}}}");
   ASSERT_STR(columns_services, "Type", s, "ClusterIP");
   ASSERT_STR(columns_services, "Cluster-IP", s, "10.96.0.10");
   ASSERT_NONE(columns_services, "External-IP", s);
@@ -369,7 +376,8 @@ static void test_endpoints(void **state) {
   ASSERT_NONE(columns_endpoints, "Endpoints", e);
   json_decref(e);
 
-  e = obj("{\"subsets\":[{\"notReadyAddresses\":[{\"ip\":\"10.0.0.1\"}],\"ports\":[{\"port\":80}]}]}");
+  e = obj(
+      "{\"subsets\":[{\"notReadyAddresses\":[{\"ip\":\"10.0.0.1\"}],\"ports\":[{\"port\":80}]}]}");
   ASSERT_STR(columns_endpoints, "Endpoints", e, "");
   json_decref(e);
 }
@@ -391,14 +399,15 @@ static void test_endpointslices(void **state) {
 /* ---- nodes ---- */
 
 static void test_nodes(void **state) {
-  json_t *n = obj("{\"metadata\":{\"labels\":{\"node-role.kubernetes.io/master\":\"\","
-                  "\"node-role.kubernetes.io/control-plane\":\"\",\"kubernetes.io/role\":\"etcd\","
-                  "\"node-role.kubernetes.io/\":\"\"}},\"spec\":{\"unschedulable\":true},"
-                  "\"status\":{\"conditions\":[{\"type\":\"MemoryPressure\",\"status\":\"False\"},"
-                  "{\"type\":\"Ready\",\"status\":\"True\"}],\"addresses\":[{\"type\":\"Hostname\","
-                  "\"address\":\"n1\"},{\"type\":\"InternalIP\",\"address\":\"192.168.1.5\"}],"
-                  "\"nodeInfo\":{\"kubeletVersion\":\"v1.32.0\",\"osImage\":\"Debian GNU/Linux 12\","
-                  "\"kernelVersion\":\"6.1.0\",\"containerRuntimeVersion\":\"runc://1.1.5\"}}}");
+  json_t *n =
+      obj("{\"metadata\":{\"labels\":{\"node-role.kubernetes.io/master\":\"\","
+          "\"node-role.kubernetes.io/control-plane\":\"\",\"kubernetes.io/role\":\"etcd\","
+          "\"node-role.kubernetes.io/\":\"\"}},\"spec\":{\"unschedulable\":true},"
+          "\"status\":{\"conditions\":[{\"type\":\"MemoryPressure\",\"status\":\"False\"},"
+          "{\"type\":\"Ready\",\"status\":\"True\"}],\"addresses\":[{\"type\":\"Hostname\","
+          "\"address\":\"n1\"},{\"type\":\"InternalIP\",\"address\":\"192.168.1.5\"}],"
+          "\"nodeInfo\":{\"kubeletVersion\":\"v1.32.0\",\"osImage\":\"Debian GNU/Linux 12\","
+          "\"kernelVersion\":\"6.1.0\",\"containerRuntimeVersion\":\"runc://1.1.5\"}}}");
   ASSERT_STR(columns_nodes, "Status", n, "Ready,SchedulingDisabled");
   ASSERT_STR(columns_nodes, "Roles", n, "control-plane,etcd,master");
   ASSERT_STR(columns_nodes, "Version", n, "v1.32.0");
@@ -424,12 +433,13 @@ static void test_nodes(void **state) {
 /* ---- events ---- */
 
 static void test_events(void **state) {
-  json_t *e = obj("{\"metadata\":{\"name\":\"web.17a\"},\"type\":\"Warning\",\"reason\":\"BackOff\","
-                  "\"message\":\"  Back-off restarting failed container\\n\",\"count\":4,"
-                  "\"firstTimestamp\":\"%s\",\"lastTimestamp\":\"%s\",\"involvedObject\":"
-                  "{\"kind\":\"Pod\",\"name\":\"web\",\"fieldPath\":\"spec.containers{a}\"},"
-                  "\"source\":{\"component\":\"kubelet\",\"host\":\"n1\"}}",
-                  ago(3600), ago(60));
+  json_t *e =
+      obj("{\"metadata\":{\"name\":\"web.17a\"},\"type\":\"Warning\",\"reason\":\"BackOff\","
+          "\"message\":\"  Back-off restarting failed container\\n\",\"count\":4,"
+          "\"firstTimestamp\":\"%s\",\"lastTimestamp\":\"%s\",\"involvedObject\":"
+          "{\"kind\":\"Pod\",\"name\":\"web\",\"fieldPath\":\"spec.containers{a}\"},"
+          "\"source\":{\"component\":\"kubelet\",\"host\":\"n1\"}}",
+          ago(3600), ago(60));
   ASSERT_STR(columns_events, "Last Seen", e, "60s");
   ASSERT_STR(columns_events, "First Seen", e, "60m");
   ASSERT_STR(columns_events, "Type", e, "Warning");
@@ -468,11 +478,12 @@ static void test_events(void **state) {
 /* ---- workloads ---- */
 
 static void test_deployments(void **state) {
-  json_t *d = obj("{\"spec\":{\"replicas\":3,\"selector\":{\"matchLabels\":{\"app\":\"web\"},"
-                  "\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"In\",\"values\":"
-                  "[\"b\",\"a\"]}]},\"template\":{\"spec\":{\"containers\":[{\"name\":\"web\","
-                  "\"image\":\"nginx:1.25\"},{\"name\":\"log\",\"image\":\"busybox\"}]}}},"
-                  "\"status\":{\"readyReplicas\":2,\"updatedReplicas\":3,\"availableReplicas\":2}}");
+  json_t *d =
+      obj("{\"spec\":{\"replicas\":3,\"selector\":{\"matchLabels\":{\"app\":\"web\"},"
+          "\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"In\",\"values\":"
+          "[\"b\",\"a\"]}]},\"template\":{\"spec\":{\"containers\":[{\"name\":\"web\","
+          "\"image\":\"nginx:1.25\"},{\"name\":\"log\",\"image\":\"busybox\"}]}}},"
+          "\"status\":{\"readyReplicas\":2,\"updatedReplicas\":3,\"availableReplicas\":2}}");
   ASSERT_STR(columns_deployments, "Ready", d, "2/3");
   ASSERT_INT(columns_deployments, "Up-to-date", d, "3");
   ASSERT_INT(columns_deployments, "Available", d, "2");
@@ -481,7 +492,8 @@ static void test_deployments(void **state) {
   ASSERT_STR(columns_deployments, "Selector", d, "app=web,tier in (a,b)");
   json_decref(d);
 
-  d = obj("{\"spec\":{\"selector\":{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Bad\"}]}}}");
+  d = obj(
+      "{\"spec\":{\"selector\":{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Bad\"}]}}}");
   ASSERT_STR(columns_deployments, "Ready", d, "0/1");
   ASSERT_INT(columns_deployments, "Up-to-date", d, "0");
   ASSERT_STR(columns_deployments, "Selector", d, "<invalid>");
@@ -530,9 +542,10 @@ static void test_replicasets_and_friends(void **state) {
 }
 
 static void test_jobs(void **state) {
-  json_t *j = obj("{\"spec\":{\"completions\":5,\"parallelism\":2},\"status\":{\"succeeded\":3,"
-                  "\"startTime\":\"2024-01-01T00:00:00Z\",\"completionTime\":\"2024-01-01T00:00:42Z\","
-                  "\"conditions\":[{\"type\":\"Complete\",\"status\":\"True\"}]}}");
+  json_t *j =
+      obj("{\"spec\":{\"completions\":5,\"parallelism\":2},\"status\":{\"succeeded\":3,"
+          "\"startTime\":\"2024-01-01T00:00:00Z\",\"completionTime\":\"2024-01-01T00:00:42Z\","
+          "\"conditions\":[{\"type\":\"Complete\",\"status\":\"True\"}]}}");
   ASSERT_STR(columns_jobs, "Status", j, "Complete");
   ASSERT_STR(columns_jobs, "Completions", j, "3/5");
   ASSERT_STR(columns_jobs, "Duration", j, "42s");
@@ -633,9 +646,10 @@ static void test_hpa(void **state) {
 /* ---- networking ---- */
 
 static void test_ingress(void **state) {
-  json_t *i = obj("{\"spec\":{\"ingressClassName\":\"nginx\",\"rules\":[{\"host\":\"a.com\"},"
-                  "{},{\"host\":\"b.com\"}],\"tls\":[{\"hosts\":[\"a.com\"]}]},\"status\":"
-                  "{\"loadBalancer\":{\"ingress\":[{\"ip\":\"10.0.0.2\"},{\"ip\":\"10.0.0.1\"}]}}}");
+  json_t *i =
+      obj("{\"spec\":{\"ingressClassName\":\"nginx\",\"rules\":[{\"host\":\"a.com\"},"
+          "{},{\"host\":\"b.com\"}],\"tls\":[{\"hosts\":[\"a.com\"]}]},\"status\":"
+          "{\"loadBalancer\":{\"ingress\":[{\"ip\":\"10.0.0.2\"},{\"ip\":\"10.0.0.1\"}]}}}");
   ASSERT_STR(columns_ingresses, "Class", i, "nginx");
   ASSERT_STR(columns_ingresses, "Hosts", i, "a.com,b.com");
   ASSERT_STR(columns_ingresses, "Address", i, "10.0.0.1,10.0.0.2");
@@ -657,7 +671,8 @@ static void test_ingress(void **state) {
   i = obj("{\"spec\":{\"controller\":\"k8s.io/ingress-nginx\",\"parameters\":{\"apiGroup\":"
           "\"k8s.example.com\",\"kind\":\"IngressParameters\",\"name\":\"external-lb\"}}}");
   ASSERT_STR(columns_ingressclasses, "Controller", i, "k8s.io/ingress-nginx");
-  ASSERT_STR(columns_ingressclasses, "Parameters", i, "IngressParameters.k8s.example.com/external-lb");
+  ASSERT_STR(columns_ingressclasses, "Parameters", i,
+             "IngressParameters.k8s.example.com/external-lb");
   json_decref(i);
   i = obj("{\"spec\":{\"controller\":\"c\"}}");
   ASSERT_NONE(columns_ingressclasses, "Parameters", i);
@@ -876,16 +891,47 @@ static bool type_ok(const char *t) {
 }
 
 static const struct api_column *const all_tables[] = {
-    columns_default, columns_namespaces, columns_pods, columns_services, columns_endpoints,
-    columns_configmaps, columns_secrets, columns_serviceaccounts, columns_nodes, columns_events,
-    columns_replicationcontrollers, columns_persistentvolumes, columns_persistentvolumeclaims,
-    columns_limitranges, columns_resourcequotas, columns_podtemplates, columns_componentstatuses,
-    columns_deployments, columns_replicasets, columns_statefulsets, columns_daemonsets,
-    columns_controllerrevisions, columns_jobs, columns_cronjobs, columns_hpa, columns_ingresses,
-    columns_ingressclasses, columns_networkpolicies, columns_endpointslices, columns_leases,
-    columns_pdb, columns_roles, columns_rolebindings, columns_storageclasses, columns_csidrivers,
-    columns_csinodes, columns_volumeattachments, columns_priorityclasses, columns_runtimeclasses,
-    columns_csr, columns_webhooks,
+    columns_default,
+    columns_namespaces,
+    columns_pods,
+    columns_services,
+    columns_endpoints,
+    columns_configmaps,
+    columns_secrets,
+    columns_serviceaccounts,
+    columns_nodes,
+    columns_events,
+    columns_replicationcontrollers,
+    columns_persistentvolumes,
+    columns_persistentvolumeclaims,
+    columns_limitranges,
+    columns_resourcequotas,
+    columns_podtemplates,
+    columns_componentstatuses,
+    columns_deployments,
+    columns_replicasets,
+    columns_statefulsets,
+    columns_daemonsets,
+    columns_controllerrevisions,
+    columns_jobs,
+    columns_cronjobs,
+    columns_hpa,
+    columns_ingresses,
+    columns_ingressclasses,
+    columns_networkpolicies,
+    columns_endpointslices,
+    columns_leases,
+    columns_pdb,
+    columns_roles,
+    columns_rolebindings,
+    columns_storageclasses,
+    columns_csidrivers,
+    columns_csinodes,
+    columns_volumeattachments,
+    columns_priorityclasses,
+    columns_runtimeclasses,
+    columns_csr,
+    columns_webhooks,
 };
 
 /* Every table is well formed, and its cells survive empty and ill-typed objects. */

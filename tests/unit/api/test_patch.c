@@ -36,7 +36,8 @@ static void expect_ok(enum which w, const char *doc_text, const char *patch_text
   _cleanup_json_ json_t *doc = parse(doc_text), *patch = parse(patch_text), *out = NULL;
   _cleanup_free_ char *before = json_encode(doc);
   _cleanup_api_error_ struct api_error err = {0};
-  int r = w == JSON_PATCH ? patch_json(doc, patch, &out, &err) : patch_merge(doc, patch, &out, &err);
+  int r =
+      w == JSON_PATCH ? patch_json(doc, patch, &out, &err) : patch_merge(doc, patch, &out, &err);
   if (r < 0)
     fail_msg("patch %s failed: %d %s", patch_text, err.code, err.message);
   assert_json(out, want_text);
@@ -48,7 +49,8 @@ static void expect_error(enum which w, const char *doc_text, const char *patch_t
                          const char *reason, const char *message) {
   _cleanup_json_ json_t *doc = parse(doc_text), *patch = parse(patch_text), *out = NULL;
   _cleanup_api_error_ struct api_error err = {0};
-  int r = w == JSON_PATCH ? patch_json(doc, patch, &out, &err) : patch_merge(doc, patch, &out, &err);
+  int r =
+      w == JSON_PATCH ? patch_json(doc, patch, &out, &err) : patch_merge(doc, patch, &out, &err);
   if (r >= 0) {
     _cleanup_free_ char *g = json_encode(out);
     fail_msg("patch %s should fail, gave %s", patch_text, g);
@@ -70,15 +72,16 @@ static void expect_json_rejected(const char *doc, const char *patch) {
 static void test_rfc6902_appendix(void **state) {
   (void)state;
   /* A.1 */
-  expect_ok(JSON_PATCH, "{\"foo\":\"bar\"}", "[{\"op\":\"add\",\"path\":\"/baz\",\"value\":\"qux\"}]",
+  expect_ok(JSON_PATCH, "{\"foo\":\"bar\"}",
+            "[{\"op\":\"add\",\"path\":\"/baz\",\"value\":\"qux\"}]",
             "{\"baz\":\"qux\",\"foo\":\"bar\"}");
   /* A.2 */
   expect_ok(JSON_PATCH, "{\"foo\":[\"bar\",\"baz\"]}",
             "[{\"op\":\"add\",\"path\":\"/foo/1\",\"value\":\"qux\"}]",
             "{\"foo\":[\"bar\",\"qux\",\"baz\"]}");
   /* A.3 */
-  expect_ok(JSON_PATCH, "{\"baz\":\"qux\",\"foo\":\"bar\"}", "[{\"op\":\"remove\",\"path\":\"/baz\"}]",
-            "{\"foo\":\"bar\"}");
+  expect_ok(JSON_PATCH, "{\"baz\":\"qux\",\"foo\":\"bar\"}",
+            "[{\"op\":\"remove\",\"path\":\"/baz\"}]", "{\"foo\":\"bar\"}");
   /* A.4 */
   expect_ok(JSON_PATCH, "{\"foo\":[\"bar\",\"qux\",\"baz\"]}",
             "[{\"op\":\"remove\",\"path\":\"/foo/1\"}]", "{\"foo\":[\"bar\",\"baz\"]}");
@@ -101,7 +104,8 @@ static void test_rfc6902_appendix(void **state) {
             "{\"op\":\"test\",\"path\":\"/foo/1\",\"value\":2}]",
             "{\"baz\":\"qux\",\"foo\":[\"a\",2,\"c\"]}");
   /* A.9 */
-  expect_json_rejected("{\"baz\":\"qux\"}", "[{\"op\":\"test\",\"path\":\"/baz\",\"value\":\"bar\"}]");
+  expect_json_rejected("{\"baz\":\"qux\"}",
+                       "[{\"op\":\"test\",\"path\":\"/baz\",\"value\":\"bar\"}]");
   /* A.10 */
   expect_ok(JSON_PATCH, "{\"foo\":\"bar\"}",
             "[{\"op\":\"add\",\"path\":\"/child\",\"value\":{\"grandchild\":{}}}]",
@@ -111,12 +115,14 @@ static void test_rfc6902_appendix(void **state) {
             "[{\"op\":\"add\",\"path\":\"/baz\",\"value\":\"qux\",\"xyz\":123}]",
             "{\"foo\":\"bar\",\"baz\":\"qux\"}");
   /* A.12 */
-  expect_json_rejected("{\"foo\":\"bar\"}", "[{\"op\":\"add\",\"path\":\"/baz/bat\",\"value\":\"qux\"}]");
+  expect_json_rejected("{\"foo\":\"bar\"}",
+                       "[{\"op\":\"add\",\"path\":\"/baz/bat\",\"value\":\"qux\"}]");
   /* A.14 */
   expect_ok(JSON_PATCH, "{\"/\":9,\"~1\":10}", "[{\"op\":\"test\",\"path\":\"/~01\",\"value\":10}]",
             "{\"/\":9,\"~1\":10}");
   /* A.15 */
-  expect_json_rejected("{\"/\":9,\"~1\":10}", "[{\"op\":\"test\",\"path\":\"/~01\",\"value\":\"10\"}]");
+  expect_json_rejected("{\"/\":9,\"~1\":10}",
+                       "[{\"op\":\"test\",\"path\":\"/~01\",\"value\":\"10\"}]");
   /* A.16 */
   expect_ok(JSON_PATCH, "{\"foo\":[\"bar\"]}",
             "[{\"op\":\"add\",\"path\":\"/foo/-\",\"value\":[\"abc\",\"def\"]}]",
@@ -158,10 +164,11 @@ static void test_json_patch_pointers(void **state) {
   /* copy, and move into its own child */
   expect_ok(JSON_PATCH, "{\"a\":{\"x\":1}}", "[{\"op\":\"copy\",\"from\":\"/a\",\"path\":\"/b\"}]",
             "{\"a\":{\"x\":1},\"b\":{\"x\":1}}");
-  expect_json_rejected("{\"a\":{\"x\":1}}", "[{\"op\":\"move\",\"from\":\"/a\",\"path\":\"/a/y\"}]");
+  expect_json_rejected("{\"a\":{\"x\":1}}",
+                       "[{\"op\":\"move\",\"from\":\"/a\",\"path\":\"/a/y\"}]");
   /* operations run in order and all-or-nothing */
   expect_json_rejected("{\"a\":1}", "[{\"op\":\"add\",\"path\":\"/b\",\"value\":2},"
-                                     "{\"op\":\"test\",\"path\":\"/b\",\"value\":3}]");
+                                    "{\"op\":\"test\",\"path\":\"/b\",\"value\":3}]");
   expect_json_rejected("{\"a\":1}", "[{\"op\":\"frob\",\"path\":\"/a\"}]");
   expect_json_rejected("{\"a\":1}", "[{\"path\":\"/a\"}]");
   expect_json_rejected("{\"a\":1}", "[{\"op\":\"remove\"}]");
@@ -263,6 +270,7 @@ static void test_merge_patch_kubectl(void **state) {
 
 /* ---- strategic merge patch ---- */
 
+/* clang-format off */
 static const char *test_schema =
     "package io.k8s.test\n"
     "type Pod gvk=/v1/Pod\n"
@@ -326,6 +334,7 @@ static const char *test_schema =
     "  name integer\n"
     "  value integer\n"
     "  other string\n";
+/* clang-format on */
 
 static struct schema_set *schemas;
 
@@ -378,8 +387,9 @@ static void smp_error(const char *type, const char *doc_text, const char *patch_
   assert_string_equal(err.message, message);
 }
 
-#define POD2 \
-  "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"nginx\"},{\"name\":\"b\",\"image\":\"busybox\"}]}}"
+#define POD2                                                                                       \
+  "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"nginx\"},{\"name\":\"b\",\"image\":"     \
+  "\"busybox\"}]}}"
 
 static void test_smp_containers(void **state) {
   (void)state;
@@ -461,14 +471,20 @@ static void test_smp_maps(void **state) {
          "{\"spec\":{\"nodeSelector\":{\"$patch\":\"replace\",\"c\":\"3\"}}}",
          "{\"spec\":{\"nodeSelector\":{\"c\":\"3\"}}}");
   smp_ok("Pod", "{\"spec\":{\"nodeSelector\":{\"a\":\"1\"}}}",
-         "{\"spec\":{\"nodeSelector\":{\"$patch\":\"delete\"}}}", "{\"spec\":{\"nodeSelector\":{}}}");
+         "{\"spec\":{\"nodeSelector\":{\"$patch\":\"delete\"}}}",
+         "{\"spec\":{\"nodeSelector\":{}}}");
   /* a field with patch strategy replace is replaced whole */
   smp_ok("Pod", "{\"spec\":{\"affinity\":{\"zone\":\"a\",\"rack\":\"1\"}}}",
-         "{\"spec\":{\"affinity\":{\"zone\":\"b\"}}}", "{\"spec\":{\"affinity\":{\"zone\":\"b\"}}}");
+         "{\"spec\":{\"affinity\":{\"zone\":\"b\"}}}",
+         "{\"spec\":{\"affinity\":{\"zone\":\"b\"}}}");
   /* fields of type any, or unknown to the schema, merge without schema */
-  smp_ok("Pod", "{\"spec\":{\"extra\":{\"a\":{\"b\":1,\"c\":[1,2]}},\"other\":{\"x\":[{\"name\":\"a\"}]}}}",
-         "{\"spec\":{\"extra\":{\"a\":{\"c\":[3],\"d\":null}},\"other\":{\"x\":[{\"name\":\"b\"}],\"y\":2}}}",
-         "{\"spec\":{\"extra\":{\"a\":{\"b\":1,\"c\":[3]}},\"other\":{\"x\":[{\"name\":\"b\"}],\"y\":2}}}");
+  smp_ok(
+      "Pod",
+      "{\"spec\":{\"extra\":{\"a\":{\"b\":1,\"c\":[1,2]}},\"other\":{\"x\":[{\"name\":\"a\"}]}}}",
+      "{\"spec\":{\"extra\":{\"a\":{\"c\":[3],\"d\":null}},\"other\":{\"x\":[{\"name\":\"b\"}],"
+      "\"y\":2}}}",
+      "{\"spec\":{\"extra\":{\"a\":{\"b\":1,\"c\":[3]}},\"other\":{\"x\":[{\"name\":\"b\"}],\"y\":"
+      "2}}}");
   /* a null patch changes nothing */
   smp_ok("Pod", "{\"metadata\":{\"name\":\"p\"}}", "null", "{\"metadata\":{\"name\":\"p\"}}");
   smp_ok("Pod", "{\"metadata\":{\"name\":\"p\"}}", "{}", "{\"metadata\":{\"name\":\"p\"}}");
@@ -491,7 +507,8 @@ static void test_smp_rollout(void **state) {
 
 static void test_smp_element_order(void **state) {
   (void)state;
-  const char *three = "{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\"},{\"name\":\"c\"}]}}";
+  const char *three =
+      "{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\"},{\"name\":\"c\"}]}}";
   /* reorder only */
   smp_ok("Pod", three,
          "{\"spec\":{\"$setElementOrder/containers\":[{\"name\":\"c\"},{\"name\":\"a\"},"
@@ -504,10 +521,11 @@ static void test_smp_element_order(void **state) {
          "{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\",\"image\":\"x\"},"
          "{\"name\":\"c\"}]}}");
   /* kubectl apply removing a container and changing another */
-  smp_ok("Pod", three,
-         "{\"spec\":{\"$setElementOrder/containers\":[{\"name\":\"a\"},{\"name\":\"c\"}],"
-         "\"containers\":[{\"$patch\":\"delete\",\"name\":\"b\"},{\"name\":\"c\",\"image\":\"y\"}]}}",
-         "{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"c\",\"image\":\"y\"}]}}");
+  smp_ok(
+      "Pod", three,
+      "{\"spec\":{\"$setElementOrder/containers\":[{\"name\":\"a\"},{\"name\":\"c\"}],"
+      "\"containers\":[{\"$patch\":\"delete\",\"name\":\"b\"},{\"name\":\"c\",\"image\":\"y\"}]}}",
+      "{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"c\",\"image\":\"y\"}]}}");
   /* an item the order does not name goes before the first named item that follows it in
    * the live list */
   smp_ok("Pod", three,
@@ -529,16 +547,18 @@ static void test_smp_element_order(void **state) {
          "{\"spec\":{\"containers\":[{\"name\":\"a\",\"env\":[{\"name\":\"Y\",\"value\":\"2\"},"
          "{\"name\":\"Z\",\"value\":\"3\"},{\"name\":\"X\",\"value\":\"1\"}]}]}}");
   /* a list the live object lacks: directives never reach the stored object */
-  smp_ok("Pod", "{\"spec\":{}}",
-         "{\"spec\":{\"$setElementOrder/containers\":[{\"name\":\"b\"},{\"name\":\"a\"}],"
-         "\"containers\":[{\"name\":\"b\",\"$setElementOrder/env\":[{\"name\":\"E\"}],"
-         "\"env\":[{\"name\":\"E\"}]},{\"name\":\"a\"}]}}",
-         "{\"spec\":{\"containers\":[{\"name\":\"b\",\"env\":[{\"name\":\"E\"}]},{\"name\":\"a\"}]}}");
+  smp_ok(
+      "Pod", "{\"spec\":{}}",
+      "{\"spec\":{\"$setElementOrder/containers\":[{\"name\":\"b\"},{\"name\":\"a\"}],"
+      "\"containers\":[{\"name\":\"b\",\"$setElementOrder/env\":[{\"name\":\"E\"}],"
+      "\"env\":[{\"name\":\"E\"}]},{\"name\":\"a\"}]}}",
+      "{\"spec\":{\"containers\":[{\"name\":\"b\",\"env\":[{\"name\":\"E\"}]},{\"name\":\"a\"}]}}");
   /* a new container carrying directives is stored without them */
-  smp_ok("Pod", "{\"spec\":{\"containers\":[{\"name\":\"a\"}]}}",
-         "{\"spec\":{\"containers\":[{\"name\":\"n\",\"$setElementOrder/env\":[{\"name\":\"E\"}],"
-         "\"env\":[{\"name\":\"E\",\"value\":null}]}]}}",
-         "{\"spec\":{\"containers\":[{\"name\":\"n\",\"env\":[{\"name\":\"E\"}]},{\"name\":\"a\"}]}}");
+  smp_ok(
+      "Pod", "{\"spec\":{\"containers\":[{\"name\":\"a\"}]}}",
+      "{\"spec\":{\"containers\":[{\"name\":\"n\",\"$setElementOrder/env\":[{\"name\":\"E\"}],"
+      "\"env\":[{\"name\":\"E\",\"value\":null}]}]}}",
+      "{\"spec\":{\"containers\":[{\"name\":\"n\",\"env\":[{\"name\":\"E\"}]},{\"name\":\"a\"}]}}");
   /* the order must list the patch's items in the patch's order */
   smp_error("Pod", three,
             "{\"spec\":{\"$setElementOrder/containers\":[{\"name\":\"a\"}],"
@@ -570,8 +590,8 @@ static void test_smp_primitive_lists(void **state) {
   /* a delete list for an absent field changes nothing */
   smp_ok("Pod", "{\"metadata\":{}}",
          "{\"metadata\":{\"$deleteFromPrimitiveList/finalizers\":[\"b\"]}}", "{\"metadata\":{}}");
-  smp_error("Pod", fin, "{\"metadata\":{\"$deleteFromPrimitiveListX\":[\"b\"]}}", 400,
-            "BadRequest", "invalid patch format of primitive list");
+  smp_error("Pod", fin, "{\"metadata\":{\"$deleteFromPrimitiveListX\":[\"b\"]}}", 400, "BadRequest",
+            "invalid patch format of primitive list");
 }
 
 static void test_smp_retain_keys(void **state) {
@@ -582,11 +602,12 @@ static void test_smp_retain_keys(void **state) {
          "{\"spec\":{\"volumes\":[{\"name\":\"v\",\"emptyDir\":{},"
          "\"$retainKeys\":[\"emptyDir\",\"name\"]}]}}",
          "{\"spec\":{\"volumes\":[{\"name\":\"v\",\"emptyDir\":{}},{\"name\":\"w\"}]}}");
-  smp_error("Pod", vol,
-            "{\"spec\":{\"volumes\":[{\"name\":\"v\",\"emptyDir\":{},\"$retainKeys\":[\"name\"]}]}}",
-            400, "BadRequest", "invalid patch format of retainKeys");
-  smp_error("Pod", vol, "{\"spec\":{\"volumes\":[{\"name\":\"v\",\"$retainKeys\":\"name\"}]}}",
-            400, "BadRequest", "invalid patch format of retainKeys");
+  smp_error(
+      "Pod", vol,
+      "{\"spec\":{\"volumes\":[{\"name\":\"v\",\"emptyDir\":{},\"$retainKeys\":[\"name\"]}]}}", 400,
+      "BadRequest", "invalid patch format of retainKeys");
+  smp_error("Pod", vol, "{\"spec\":{\"volumes\":[{\"name\":\"v\",\"$retainKeys\":\"name\"}]}}", 400,
+            "BadRequest", "invalid patch format of retainKeys");
 }
 
 static void test_smp_errors(void **state) {
@@ -599,18 +620,18 @@ static void test_smp_errors(void **state) {
             500, "",
             "map: map[b:true f:2.5e+06 image:nginx l:[1 x] m:1000000 n:1.5 o:map[] z:<nil>] "
             "does not contain declared merge key: name");
-  smp_error("Pod", POD2, "{\"spec\":{\"containers\":[{\"name\":\"a\",\"$patch\":\"merge\"}]}}",
-            500, "", "merging lists cannot yet be specified in the patch");
+  smp_error("Pod", POD2, "{\"spec\":{\"containers\":[{\"name\":\"a\",\"$patch\":\"merge\"}]}}", 500,
+            "", "merging lists cannot yet be specified in the patch");
   smp_error("Pod", "{\"spec\":{\"nodeSelector\":{}}}",
-            "{\"spec\":{\"nodeSelector\":{\"$patch\":\"foo\",\"a\":\"b\"}}}", 500,
-            "", "unknown patch type: foo in map: map[$patch:foo a:b]");
+            "{\"spec\":{\"nodeSelector\":{\"$patch\":\"foo\",\"a\":\"b\"}}}", 500, "",
+            "unknown patch type: foo in map: map[$patch:foo a:b]");
   smp_error("Pod", POD2, "{\"spec\":{\"containers\":[{\"name\":\"a\",\"$patch\":7}]}}", 500, "",
             "unknown patch type: %!s(int64=7) in map: map[$patch:7 name:a]");
-  smp_error("Pod", "{\"metadata\":{\"finalizers\":[\"a\"]}}",
-            "{\"metadata\":{\"finalizers\":[1]}}", 500, "",
-            "list element types are not identical: [[a] [1]]");
-  smp_error("Pod", "{\"metadata\":{\"finalizers\":[]}}", "{\"metadata\":{\"finalizers\":[[\"x\"]]}}",
-            422, "Invalid", "the server rejected our request due to an error in our request");
+  smp_error("Pod", "{\"metadata\":{\"finalizers\":[\"a\"]}}", "{\"metadata\":{\"finalizers\":[1]}}",
+            500, "", "list element types are not identical: [[a] [1]]");
+  smp_error("Pod", "{\"metadata\":{\"finalizers\":[]}}",
+            "{\"metadata\":{\"finalizers\":[[\"x\"]]}}", 422, "Invalid",
+            "the server rejected our request due to an error in our request");
   smp_error("Pod", POD2, "[]", 400, "BadRequest",
             "json: cannot unmarshal array into Go value of type map[string]interface {}");
   smp_error("Pod", POD2, "\"x\"", 400, "BadRequest",
@@ -632,7 +653,8 @@ static void test_smp_kubernetes_order_cases(void **state) {
       {"{\"mergingList\":[{\"name\":1},{\"name\":2,\"other\":\"b\"},{\"name\":4,\"other\":\"c\"}]}",
        "{\"$setElementOrder/mergingList\":[{\"name\":2},{\"name\":3}],"
        "\"mergingList\":[{\"name\":3},{\"name\":1,\"$patch\":\"delete\"}]}",
-       "{\"mergingList\":[{\"name\":2,\"other\":\"b\"},{\"name\":4,\"other\":\"c\"},{\"name\":3}]}"},
+       "{\"mergingList\":[{\"name\":2,\"other\":\"b\"},{\"name\":4,\"other\":\"c\"},{\"name\":3}]"
+       "}"},
       {"{\"mergingList\":[{\"name\":1,\"other\":\"a\"},{\"name\":2,\"value\":2,\"other\":\"b\"},"
        "{\"name\":3,\"value\":3}]}",
        "{\"$setElementOrder/mergingList\":[{\"name\":4},{\"name\":2},{\"name\":1}],"

@@ -1,4 +1,4 @@
-/* rest.h — the generic resource handlers: get, list, create, update, patch, delete,
+/* resource.h — the generic resource handlers: get, list, create, update, patch, delete,
  * deletecollection for every registry entry, plus the subresources that are views of
  * the object itself (status, scale). They work on a transport-free request and answer
  * with a response the HTTP layer sends; watches are in watch.h.
@@ -16,7 +16,7 @@
 struct user_info;
 
 /* What a handler needs from the request, independent of the HTTP library. */
-struct rest_request {
+struct resource_request {
   const char *method;
   struct request_info info;
   const char *(*query)(void *ud, const char *name); /* first value of a query parameter */
@@ -28,7 +28,7 @@ struct rest_request {
   const char *user_name;
 };
 
-struct rest_response {
+struct resource_response {
   int code;
   char *body; /* malloc'd */
   size_t len;
@@ -37,30 +37,30 @@ struct rest_response {
   size_t n_warnings;
 };
 
-void rest_response_clear(struct rest_response *r);
+void resource_response_clear(struct resource_response *r);
 
 /* The shared state handlers work on. */
-struct rest_context {
+struct resource_context {
   struct store *store;
   struct watch_cache *cache; /* may be NULL */
 };
 
 /* Serves one resource request (info.res set and not a watch). Always fills *resp, with a
  * Status body on error. */
-void rest_handle(struct rest_context *ctx, const struct rest_request *req,
-                 struct rest_response *resp);
+void resource_handle(struct resource_context *ctx, const struct resource_request *req,
+                 struct resource_response *resp);
 
 /* Helpers shared with watch and bootstrap code. */
 
 /* "/registry/<group or core>/<resource>/[<ns>/]<name>" (name may be "" for a prefix). */
-char *rest_key(const struct api_resource *r, const char *ns, const char *name);
+char *resource_key(const struct api_resource *r, const char *ns, const char *name);
 
 /* Parses stored bytes and stamps metadata.resourceVersion with rev. New reference, or NULL
  * if the stored bytes are not JSON (never expected). */
-json_t *rest_decode_stored(const char *value, size_t len, int64_t rev);
+json_t *resource_decode_stored(const char *value, size_t len, int64_t rev);
 
 /* Creates an object directly in the store, with the same defaulting as a POST (used to
  * create the built-in namespaces and the kubernetes Service at start-up). -EEXIST if it is
  * there already. */
-int rest_create_object(struct rest_context *ctx, const struct api_resource *r, json_t *obj,
+int resource_create_object(struct resource_context *ctx, const struct api_resource *r, json_t *obj,
                        struct api_error *err);

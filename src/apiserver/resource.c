@@ -1,6 +1,6 @@
 /* The generic resource handlers. Every resource of the registry goes through these:
  * per-kind behaviour comes from the registry's strategy hooks and the admission chain. */
-#include "apiserver/rest.h"
+#include "apiserver/resource.h"
 
 #include <stdio.h>
 
@@ -17,7 +17,7 @@
 /* How often a patch or apply retries when the object changed under it. */
 #define MAX_PATCH_RETRIES 5
 
-void rest_response_clear(struct rest_response *r) {
+void resource_response_clear(struct resource_response *r) {
   free(r->body);
   for (size_t i = 0; i < r->n_warnings; i++)
     free(r->warnings[i]);
@@ -25,26 +25,26 @@ void rest_response_clear(struct rest_response *r) {
   memset(r, 0, sizeof(*r));
 }
 
-static void respond_json(struct rest_response *resp, int code, const json_t *v) {
+static void respond_json(struct resource_response *resp, int code, const json_t *v) {
   resp->code = code;
   resp->body = json_encode(v);
   resp->len = strlen(resp->body);
   resp->content_type = "application/json";
 }
 
-static void respond_error(struct rest_response *resp, const struct api_error *err) {
+static void respond_error(struct resource_response *resp, const struct api_error *err) {
   _cleanup_json_ json_t *st = api_error_to_status(err);
   respond_json(resp, err->code ? err->code : 500, st);
 }
 
-char *rest_key(const struct api_resource *r, const char *ns, const char *name) {
+char *resource_key(const struct api_resource *r, const char *ns, const char *name) {
   const char *group = r->storage_group ? r->storage_group : *r->group ? r->group : "core";
   if (r->namespaced && ns)
     return xasprintf("/registry/%s/%s/%s/%s", group, r->plural, ns, name ? name : "");
   return xasprintf("/registry/%s/%s/%s", group, r->plural, name ? name : "");
 }
 
-json_t *rest_decode_stored(const char *value, size_t len, int64_t rev) {
+json_t *resource_decode_stored(const char *value, size_t len, int64_t rev) {
   json_t *obj = NULL;
   if (json_decode(value, len, &obj, NULL) < 0)
     return NULL;
@@ -75,7 +75,7 @@ static void stamp_rv(json_t *obj, int64_t rev) {
   json_object_set_new(json_object_ensure(obj, "metadata"), "resourceVersion", json_string(buf));
 }
 
-static const char *q(const struct rest_request *req, const char *name);
+static const char *q(const struct resource_request *req, const char *name);
 
 /* Records a non-apply write in metadata.managedFields of obj (in place). */
 static int record_managed_fields(const struct api_resource *r, const char *manager,
@@ -103,7 +103,7 @@ static int record_managed_fields(const struct api_resource *r, const char *manag
 
 /* Server-side apply of a patch onto live (NULL to create). Status is never taken from an
  * apply to the main resource of a kind with a status subresource. */
-static int run_apply(const struct api_resource *r, const struct rest_request *req,
+static int run_apply(const struct api_resource *r, const struct resource_request *req,
                      const json_t *live, const json_t *patch, json_t **ret,
                      struct api_error *err) {
   char now[32];
@@ -122,16 +122,16 @@ static int run_apply(const struct api_resource *r, const struct rest_request *re
   return rc;
 }
 
-static const char *q(const struct rest_request *req, const char *name) {
+static const char *q(const struct resource_request *req, const char *name) {
   return req->query ? req->query(req->ud, name) : NULL;
 }
 
-static bool dry_run(const struct rest_request *req) {
+static bool dry_run(const struct resource_request *req) {
   const char *d = q(req, "dryRun");
   return d && *d;
 }
 
-static int check_dry_run(const struct rest_request *req, struct api_error *err) {
+static int check_dry_run(const struct resource_request *req, struct api_error *err) {
   const char *d = q(req, "dryRun");
   if (d && *d && !streq(d, "All"))
     return api_error_bad_request(err, "dryRun=%s is not supported: only dryRun=All is", d);
@@ -139,16 +139,16 @@ static int check_dry_run(const struct rest_request *req, struct api_error *err) 
 }
 
 /* Reads and decodes the stored object; -ENOENT → NotFound. */
-static int load(struct rest_context *ctx, const struct api_resource *r, const char *ns,
+static int load(struct resource_context *ctx, const struct api_resource *r, const char *ns,
                 const char *name, json_t **ret, int64_t *ret_rev, struct api_error *err) {
-  _cleanup_free_ char *key = rest_key(r, ns, name);
+  _cleanup_free_ char *key = resource_key(r, ns, name);
   struct store_kv kv = {0};
   int rc = store_get(ctx->store, key, &kv);
   if (rc == -ENOENT)
     return api_error_not_found(err, r->group, r->plural, name);
   if (rc < 0)
     return api_error_set(err, rc, 500, "InternalError", "storage error: %s", strerror(-rc));
-  json_t *obj = rest_decode_stored(kv.value, kv.value_len, kv.mod_rev);
+  json_t *obj = resource_decode_stored(kv.value, kv.value_len, kv.mod_rev);
   int64_t rev = kv.mod_rev;
   store_kv_clear(&kv);
   if (!obj)
@@ -175,11 +175,11 @@ static int store_error(struct api_error *err, const struct api_resource *r, cons
   }
 }
 
-static bool wants_table(const struct rest_request *req) {
+static bool wants_table(const struct resource_request *req) {
   return req->accept && strstr(req->accept, "as=Table");
 }
 
-static void respond_object(const struct rest_request *req, struct rest_response *resp, int code,
+static void respond_object(const struct resource_request *req, struct resource_response *resp, int code,
                            const struct api_resource *r, json_t *obj) {
   if (wants_table(req) && req->method && (streq(req->method, "GET") || streq(req->method, "HEAD"))) {
     _cleanup_json_ json_t *items = json_pack("[O]", obj);
@@ -253,9 +253,9 @@ static void prepare_create_meta(const struct api_resource *r, json_t *obj) {
 
 /* ---- create ---- */
 
-static int do_create(struct rest_context *ctx, const struct rest_request *req,
+static int do_create(struct resource_context *ctx, const struct resource_request *req,
                      const struct api_resource *r, json_t *obj, const char *manager,
-                     struct rest_response *resp, struct api_error *err) {
+                     struct resource_response *resp, struct api_error *err) {
   int rc;
   if ((rc = check_type_meta(r, obj, err)) < 0 || (rc = check_namespace(r, obj, req->info.namespace_, err)) < 0)
     return rc;
@@ -273,7 +273,7 @@ static int do_create(struct rest_context *ctx, const struct rest_request *req,
     admission_finish(&a, 0);
     return 0;
   }
-  _cleanup_free_ char *key = rest_key(r, req->info.namespace_, name);
+  _cleanup_free_ char *key = resource_key(r, req->info.namespace_, name);
   _cleanup_free_ char *bytes = encode_for_store(obj);
   int64_t rev;
   /* Events expire an hour after their last update, as kube-apiserver's --event-ttl. */
@@ -287,20 +287,20 @@ static int do_create(struct rest_context *ctx, const struct rest_request *req,
   return 0;
 }
 
-int rest_create_object(struct rest_context *ctx, const struct api_resource *r, json_t *obj,
+int resource_create_object(struct resource_context *ctx, const struct api_resource *r, json_t *obj,
                        struct api_error *err) {
-  struct rest_request req = {.method = "POST"};
+  struct resource_request req = {.method = "POST"};
   const char *ns = json_path_str(obj, "metadata.namespace");
   _cleanup_free_ char *ns_copy = ns ? xstrdup(ns) : NULL;
   req.info.namespace_ = ns_copy;
-  struct rest_response resp = {0};
+  struct resource_response resp = {0};
   int rc = do_create(ctx, &req, r, obj, NULL, &resp, err);
-  rest_response_clear(&resp);
+  resource_response_clear(&resp);
   return rc;
 }
 
-static void handle_create(struct rest_context *ctx, const struct rest_request *req,
-                          struct rest_response *resp) {
+static void handle_create(struct resource_context *ctx, const struct resource_request *req,
+                          struct resource_response *resp) {
   const struct api_resource *r = req->info.res;
   _cleanup_api_error_ struct api_error err = {0};
   _cleanup_json_ json_t *obj = NULL;
@@ -322,8 +322,8 @@ static void handle_create(struct rest_context *ctx, const struct rest_request *r
 
 /* ---- get ---- */
 
-static void handle_get(struct rest_context *ctx, const struct rest_request *req,
-                       struct rest_response *resp) {
+static void handle_get(struct resource_context *ctx, const struct resource_request *req,
+                       struct resource_response *resp) {
   const struct api_resource *r = req->info.res;
   _cleanup_api_error_ struct api_error err = {0};
   _cleanup_json_ json_t *obj = NULL;
@@ -371,8 +371,8 @@ static int parse_int_param(const char *s, int64_t *ret) {
   return 0;
 }
 
-static void handle_list(struct rest_context *ctx, const struct rest_request *req,
-                        struct rest_response *resp) {
+static void handle_list(struct resource_context *ctx, const struct resource_request *req,
+                        struct resource_response *resp) {
   const struct api_resource *r = req->info.res;
   _cleanup_api_error_ struct api_error err = {0};
   _cleanup_filter_ struct filter *f = NULL;
@@ -410,7 +410,7 @@ static void handle_list(struct rest_context *ctx, const struct rest_request *req
         rev = want;
     }
   }
-  _cleanup_free_ char *prefix = rest_key(r, req->info.namespace_, "");
+  _cleanup_free_ char *prefix = resource_key(r, req->info.namespace_, "");
   if (!r->namespaced || !req->info.namespace_) {
     free(prefix);
     const char *group = r->storage_group ? r->storage_group : *r->group ? r->group : "core";
@@ -442,7 +442,7 @@ static void handle_list(struct rest_context *ctx, const struct rest_request *req
     for (size_t i = 0; i < l.n_items; i++) {
       /* Only direct children: a cluster-wide list of "/registry/core/pods/" must not
        * be confused by names; namespaced keys are ns/name. */
-      json_t *obj = rest_decode_stored(l.items[i].value, l.items[i].value_len, l.items[i].mod_rev);
+      json_t *obj = resource_decode_stored(l.items[i].value, l.items[i].value_len, l.items[i].mod_rev);
       free(start);
       start = xstrdup(l.items[i].key);
       if (!obj)
@@ -518,13 +518,13 @@ static bool same_object(const json_t *a, const json_t *b) {
   return json_equal(x, y);
 }
 
-static int finish_delete(struct rest_context *ctx, const struct api_resource *r, const char *ns,
+static int finish_delete(struct resource_context *ctx, const struct api_resource *r, const char *ns,
                          const char *name, int64_t rev, const json_t *gone,
                          struct api_error *err);
 
 /* Turns a client's new object (full object for the main resource and /status) into the
  * stored one and writes it if anything changed. *obj is replaced by the result. */
-static int do_update(struct rest_context *ctx, const struct rest_request *req,
+static int do_update(struct resource_context *ctx, const struct resource_request *req,
                      const struct api_resource *r, json_t **objp, const json_t *old,
                      int64_t old_rev, const char *manager, struct api_error *err) {
   json_t *obj = *objp;
@@ -613,7 +613,7 @@ static int do_update(struct rest_context *ctx, const struct rest_request *req,
     admission_finish(&a, -ECANCELED);
     return finish_delete(ctx, r, req->info.namespace_, req->info.name, old_rev, old, err);
   }
-  _cleanup_free_ char *key = rest_key(r, req->info.namespace_, req->info.name);
+  _cleanup_free_ char *key = resource_key(r, req->info.namespace_, req->info.name);
   _cleanup_free_ char *bytes = encode_for_store(obj);
   int64_t rev;
   int64_t ttl = streq(r->plural, "events") ? 3600 : 0;
@@ -743,8 +743,8 @@ static int apply_patch_doc(const struct api_resource *r, enum patch_kind kind,
   }
 }
 
-static void handle_patch(struct rest_context *ctx, const struct rest_request *req,
-                         struct rest_response *resp) {
+static void handle_patch(struct resource_context *ctx, const struct resource_request *req,
+                         struct resource_response *resp) {
   const struct api_resource *r = req->info.res;
   const char *sub = req->info.subresource;
   _cleanup_api_error_ struct api_error err = {0};
@@ -836,8 +836,8 @@ static void handle_patch(struct rest_context *ctx, const struct rest_request *re
   }
 }
 
-static void handle_update(struct rest_context *ctx, const struct rest_request *req,
-                          struct rest_response *resp) {
+static void handle_update(struct resource_context *ctx, const struct resource_request *req,
+                          struct resource_response *resp) {
   const struct api_resource *r = req->info.res;
   const char *sub = req->info.subresource;
   _cleanup_api_error_ struct api_error err = {0};
@@ -888,7 +888,7 @@ struct delete_options {
   bool dry_run;
 };
 
-static int parse_delete_options(const struct rest_request *req, json_t **ret_body,
+static int parse_delete_options(const struct resource_request *req, json_t **ret_body,
                                 struct delete_options *o, struct api_error *err) {
   *o = (struct delete_options){.grace = -1};
   json_t *body = NULL;
@@ -924,10 +924,10 @@ static int parse_delete_options(const struct rest_request *req, json_t **ret_bod
 
 /* Removes the object from the store; what admission reserved for it (service IPs,
  * node ports) is given back. */
-static int finish_delete(struct rest_context *ctx, const struct api_resource *r, const char *ns,
+static int finish_delete(struct resource_context *ctx, const struct api_resource *r, const char *ns,
                          const char *name, int64_t rev, const json_t *gone,
                          struct api_error *err) {
-  _cleanup_free_ char *key = rest_key(r, ns, name);
+  _cleanup_free_ char *key = resource_key(r, ns, name);
   int rc = store_delete(ctx->store, key, rev, NULL, NULL);
   if (rc < 0)
     return store_error(err, r, name, rc);
@@ -950,7 +950,7 @@ static const char *const protected_namespaces[] = {"default", "kube-system", "ku
 /* Deletes one object: immediately, or by marking it (deletionTimestamp) when finalizers,
  * a foreground/orphan propagation or a pod's grace period keep it for a while. Sets
  * *ret_obj to the object to return when it is kept (NULL when it is gone). */
-static int delete_one(struct rest_context *ctx, const struct rest_request *req,
+static int delete_one(struct resource_context *ctx, const struct resource_request *req,
                       const struct api_resource *r, const char *ns, const char *name,
                       const struct delete_options *o, json_t **ret_obj, json_t **ret_gone,
                       struct api_error *err) {
@@ -1031,7 +1031,7 @@ static int delete_one(struct rest_context *ctx, const struct rest_request *req,
       *ret_obj = TAKE_PTR(next);
       return 0;
     }
-    _cleanup_free_ char *key = rest_key(r, ns, name);
+    _cleanup_free_ char *key = resource_key(r, ns, name);
     _cleanup_free_ char *bytes = encode_for_store(next);
     int64_t nrev;
     rc = store_update(ctx->store, key, bytes, strlen(bytes), rev, 0, &nrev);
@@ -1053,8 +1053,8 @@ static json_t *success_status(const struct api_resource *r, const json_t *gone) 
                    json_path_str((json_t *)gone, "metadata.uid"));
 }
 
-static void handle_delete(struct rest_context *ctx, const struct rest_request *req,
-                          struct rest_response *resp) {
+static void handle_delete(struct resource_context *ctx, const struct resource_request *req,
+                          struct resource_response *resp) {
   const struct api_resource *r = req->info.res;
   _cleanup_api_error_ struct api_error err = {0};
   _cleanup_json_ json_t *body = NULL;
@@ -1079,8 +1079,8 @@ static void handle_delete(struct rest_context *ctx, const struct rest_request *r
   respond_json(resp, 200, st);
 }
 
-static void handle_deletecollection(struct rest_context *ctx, const struct rest_request *req,
-                                    struct rest_response *resp) {
+static void handle_deletecollection(struct resource_context *ctx, const struct resource_request *req,
+                                    struct resource_response *resp) {
   const struct api_resource *r = req->info.res;
   _cleanup_api_error_ struct api_error err = {0};
   _cleanup_json_ json_t *body = NULL;
@@ -1093,7 +1093,7 @@ static void handle_deletecollection(struct rest_context *ctx, const struct rest_
   }
   const char *group = r->storage_group ? r->storage_group : *r->group ? r->group : "core";
   _cleanup_free_ char *prefix = req->info.namespace_ && r->namespaced
-                                    ? rest_key(r, req->info.namespace_, "")
+                                    ? resource_key(r, req->info.namespace_, "")
                                     : xasprintf("/registry/%s/%s/", group, r->plural);
   struct store_list l = {0};
   int rc = store_list(ctx->store, prefix, 0, NULL, 0, &l);
@@ -1104,7 +1104,7 @@ static void handle_deletecollection(struct rest_context *ctx, const struct rest_
   }
   _cleanup_json_ json_t *items = json_array();
   for (size_t i = 0; i < l.n_items; i++) {
-    _cleanup_json_ json_t *obj = rest_decode_stored(l.items[i].value, l.items[i].value_len,
+    _cleanup_json_ json_t *obj = resource_decode_stored(l.items[i].value, l.items[i].value_len,
                                                     l.items[i].mod_rev);
     if (!obj || !filter_match(f, obj))
       continue;
@@ -1145,8 +1145,8 @@ static unsigned verb_bit(const char *verb) {
   return 0;
 }
 
-void rest_handle(struct rest_context *ctx, const struct rest_request *req,
-                 struct rest_response *resp) {
+void resource_handle(struct resource_context *ctx, const struct resource_request *req,
+                 struct resource_response *resp) {
   const struct api_resource *r = req->info.res;
   const char *sub = req->info.subresource;
   const char *verb = req->info.verb;

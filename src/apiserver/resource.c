@@ -126,6 +126,19 @@ static const char *q(const struct resource_request *req, const char *name) {
   return req->query ? req->query(req->ud, name) : NULL;
 }
 
+/* The fieldManager parameter, or, as kube-apiserver does without one, the User-Agent up
+ * to its first '/' ("kubectl", "curl"). Caller frees. */
+static char *field_manager(const struct resource_request *req) {
+  const char *m = q(req, "fieldManager");
+  if (m && *m)
+    return xstrdup(m);
+  const char *ua = req->user_agent;
+  if (!ua || !*ua)
+    return xstrdup("unknown");
+  size_t n = strcspn(ua, "/");
+  return xstrndup(ua, n);
+}
+
 static bool dry_run(const struct resource_request *req) {
   const char *d = q(req, "dryRun");
   return d && *d;
@@ -311,8 +324,8 @@ static void handle_create(struct resource_context *ctx, const struct resource_re
     respond_error(resp, &err);
     return;
   }
-  const char *manager = q(req, "fieldManager");
-  if (do_create(ctx, req, r, obj, manager ? manager : "unknown", resp, &err) < 0) {
+  _cleanup_free_ char *manager = field_manager(req);
+  if (do_create(ctx, req, r, obj, manager, resp, &err) < 0) {
     respond_error(resp, &err);
     return;
   }
@@ -756,6 +769,7 @@ static void handle_patch(struct resource_context *ctx, const struct resource_req
     return;
   }
   const char *manager = q(req, "fieldManager");
+  _cleanup_free_ char *default_manager = field_manager(req);
   if (kind == PATCH_APPLY && (!manager || !*manager)) {
     api_error_bad_request(&err, "PATCH, application/apply-patch+yaml requires fieldManager "
                                 "parameter to be set");
@@ -819,7 +833,7 @@ static void handle_patch(struct resource_context *ctx, const struct resource_req
       patched = next;
     }
     rc = do_update(ctx, req, r, &patched, old, old_rev,
-                   kind == PATCH_APPLY ? NULL : manager ? manager : "unknown", &err);
+                   kind == PATCH_APPLY ? NULL : default_manager, &err);
     if (rc == -ESTALE && !pinned && attempt < MAX_PATCH_RETRIES)
       continue;
     if (rc < 0) {
@@ -865,8 +879,8 @@ static void handle_update(struct resource_context *ctx, const struct resource_re
     json_decref(obj);
     obj = next;
   }
-  const char *manager = q(req, "fieldManager");
-  if (do_update(ctx, req, r, &obj, old, old_rev, manager ? manager : "unknown", &err) < 0) {
+  _cleanup_free_ char *manager = field_manager(req);
+  if (do_update(ctx, req, r, &obj, old, old_rev, manager, &err) < 0) {
     respond_error(resp, &err);
     return;
   }
@@ -888,25 +902,18 @@ struct delete_options {
   bool dry_run;
 };
 
-static int parse_delete_options(const struct resource_request *req, json_t **ret_body,
-                                struct delete_options *o, struct api_error *err) {
+/* Reads DeleteOptions from a JSON body (may be NULL), query parameters overriding. */
+static int delete_options_from(const json_t *body, const struct resource_request *req,
+                               struct delete_options *o, struct api_error *err) {
   *o = (struct delete_options){.grace = -1};
-  json_t *body = NULL;
-  if (req->body_len > 0) {
-    if (json_decode(req->body, req->body_len, &body, NULL) < 0 || !json_is_object(body)) {
-      json_decref(body);
-      return api_error_bad_request(err, "the body of the request was not valid DeleteOptions");
-    }
-  }
-  *ret_body = body;
   json_t *g = json_object_get(body, "gracePeriodSeconds");
   if (json_is_integer(g))
     o->grace = json_integer_value(g);
-  const char *gq = q(req, "gracePeriodSeconds");
+  const char *gq = req ? q(req, "gracePeriodSeconds") : NULL;
   if (gq && *gq)
     o->grace = strtoll(gq, NULL, 10);
   o->propagation = json_string_value(json_object_get(body, "propagationPolicy"));
-  if (!o->propagation)
+  if (!o->propagation && req)
     o->propagation = q(req, "propagationPolicy");
   if (json_is_true(json_object_get(body, "orphanDependents")))
     o->propagation = "Orphan";
@@ -915,11 +922,25 @@ static int parse_delete_options(const struct resource_request *req, json_t **ret
     return api_error_bad_request(err, "propagationPolicy: Unsupported value: \"%s\": supported "
                                       "values: \"Foreground\", \"Background\", \"Orphan\"",
                                  o->propagation);
-  o->uid = json_path_str(body, "preconditions.uid");
-  o->rv = json_path_str(body, "preconditions.resourceVersion");
+  o->uid = json_path_str((json_t *)body, "preconditions.uid");
+  o->rv = json_path_str((json_t *)body, "preconditions.resourceVersion");
   json_t *dr = json_object_get(body, "dryRun");
-  o->dry_run = json_array_size(dr) > 0 || dry_run(req);
+  o->dry_run = json_array_size(dr) > 0 || (req && dry_run(req));
   return 0;
+}
+
+static int parse_delete_options(const struct resource_request *req, json_t **ret_body,
+                                struct delete_options *o, struct api_error *err) {
+  json_t *body = NULL;
+  if (req->body_len > 0) {
+    if (json_decode(req->body, req->body_len, &body, NULL) < 0 || !json_is_object(body)) {
+      json_decref(body);
+      *o = (struct delete_options){.grace = -1};
+      return api_error_bad_request(err, "the body of the request was not valid DeleteOptions");
+    }
+  }
+  *ret_body = body;
+  return delete_options_from(body, req, o, err);
 }
 
 /* Removes the object from the store; what admission reserved for it (service IPs,
@@ -950,8 +971,8 @@ static const char *const protected_namespaces[] = {"default", "kube-system", "ku
 /* Deletes one object: immediately, or by marking it (deletionTimestamp) when finalizers,
  * a foreground/orphan propagation or a pod's grace period keep it for a while. Sets
  * *ret_obj to the object to return when it is kept (NULL when it is gone). */
-static int delete_one(struct resource_context *ctx, const struct resource_request *req,
-                      const struct api_resource *r, const char *ns, const char *name,
+static int delete_one(struct resource_context *ctx, const struct api_resource *r,
+                      const char *ns, const char *name,
                       const struct delete_options *o, json_t **ret_obj, json_t **ret_gone,
                       struct api_error *err) {
   for (int attempt = 0;; attempt++) {
@@ -1061,7 +1082,7 @@ static void handle_delete(struct resource_context *ctx, const struct resource_re
   struct delete_options o;
   _cleanup_json_ json_t *kept = NULL, *gone = NULL;
   if (check_dry_run(req, &err) < 0 || parse_delete_options(req, &body, &o, &err) < 0 ||
-      delete_one(ctx, req, r, req->info.namespace_, req->info.name, &o, &kept, &gone, &err) < 0) {
+      delete_one(ctx, r, req->info.namespace_, req->info.name, &o, &kept, &gone, &err) < 0) {
     respond_error(resp, &err);
     return;
   }
@@ -1111,7 +1132,7 @@ static void handle_deletecollection(struct resource_context *ctx, const struct r
     json_t *kept = NULL, *gone = NULL;
     api_error_clear(&err);
     const char *ns = json_path_str(obj, "metadata.namespace");
-    if (delete_one(ctx, req, r, r->namespaced ? ns : NULL, json_path_str(obj, "metadata.name"),
+    if (delete_one(ctx, r, r->namespaced ? ns : NULL, json_path_str(obj, "metadata.name"),
                    &o, &kept, &gone, &err) == 0)
       json_array_append_new(items, kept ? kept : gone);
   }
@@ -1123,6 +1144,41 @@ static void handle_deletecollection(struct resource_context *ctx, const struct r
   _cleanup_json_ json_t *list = json_pack("{s:s,s:s,s:{s:s},s:O}", "kind", kind, "apiVersion", av,
                                           "metadata", "resourceVersion", rvbuf, "items", items);
   respond_json(resp, 200, list);
+}
+
+int resource_delete(struct resource_context *ctx, const struct api_resource *r, const char *ns,
+                    const char *name, const json_t *options, json_t **ret_obj, bool *ret_kept,
+                    struct api_error *err) {
+  struct delete_options o;
+  int rc = delete_options_from(options, NULL, &o, err);
+  if (rc < 0)
+    return rc;
+  json_t *kept = NULL, *gone = NULL;
+  rc = delete_one(ctx, r, ns, name, &o, &kept, &gone, err);
+  if (rc < 0)
+    return rc;
+  *ret_kept = kept != NULL;
+  *ret_obj = kept ? kept : gone;
+  return 0;
+}
+
+int resource_load(struct resource_context *ctx, const struct api_resource *r, const char *ns,
+                  const char *name, json_t **ret, int64_t *ret_rev, struct api_error *err) {
+  return load(ctx, r, ns, name, ret, ret_rev, err);
+}
+
+int resource_store_update(struct resource_context *ctx, const struct api_resource *r,
+                          json_t *obj, int64_t rev, struct api_error *err) {
+  const char *name = json_path_str(obj, "metadata.name");
+  const char *ns = r->namespaced ? json_path_str(obj, "metadata.namespace") : NULL;
+  _cleanup_free_ char *key = resource_key(r, ns, name);
+  _cleanup_free_ char *bytes = encode_for_store(obj);
+  int64_t nrev;
+  int rc = store_update(ctx->store, key, bytes, strlen(bytes), rev, 0, &nrev);
+  if (rc < 0)
+    return store_error(err, r, name ? name : "", rc);
+  stamp_rv(obj, nrev);
+  return 0;
 }
 
 /* ---- dispatch ---- */
@@ -1151,6 +1207,8 @@ void resource_handle(struct resource_context *ctx, const struct resource_request
   const char *sub = req->info.subresource;
   const char *verb = req->info.verb;
   _cleanup_api_error_ struct api_error err = {0};
+  if (resource_action(ctx, req, resp))
+    return;
   if (sub && !streq(sub, "status") && !streq(sub, "scale")) {
     api_error_set(&err, -ENOTSUP, 404, "NotFound", "the server could not find the requested resource");
     respond_error(resp, &err);

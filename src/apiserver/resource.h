@@ -13,7 +13,8 @@
 #include "apiserver/request.h"
 #include "store/store.h"
 
-struct user_info;
+struct authn_user;
+struct authn_tokens;
 
 /* What a handler needs from the request, independent of the HTTP library. */
 struct resource_request {
@@ -25,7 +26,8 @@ struct resource_request {
   const char *accept;
   const char *body;
   size_t body_len;
-  const char *user_name;
+  const struct authn_user *user; /* the authenticated user */
+  const char *user_agent;         /* names the field manager when none is given */
 };
 
 struct resource_response {
@@ -42,13 +44,36 @@ void resource_response_clear(struct resource_response *r);
 /* The shared state handlers work on. */
 struct resource_context {
   struct store *store;
-  struct watch_cache *cache; /* may be NULL */
+  struct watch_cache *cache;         /* may be NULL */
+  const struct authn_tokens *tokens; /* for TokenReview; may be NULL */
 };
 
 /* Serves one resource request (info.res set and not a watch). Always fills *resp, with a
  * Status body on error. */
 void resource_handle(struct resource_context *ctx, const struct resource_request *req,
                  struct resource_response *resp);
+
+/* Requests that are not plain reads and writes of a stored object — access and token
+ * reviews, pods/binding, pods/eviction, namespaces/finalize — are "actions" (actions.c).
+ * Returns true when req is one and *resp was filled. */
+bool resource_action(struct resource_context *ctx, const struct resource_request *req,
+                     struct resource_response *resp);
+
+/* Deletes one object as a DELETE request would (finalizers, grace periods, propagation).
+ * options is a DeleteOptions object or NULL. On success *ret_obj is the object: still
+ * there with deletionTimestamp set (*ret_kept true), or as it was when removed. */
+int resource_delete(struct resource_context *ctx, const struct api_resource *r, const char *ns,
+                    const char *name, const json_t *options, json_t **ret_obj, bool *ret_kept,
+                    struct api_error *err);
+
+/* Reads one object (resourceVersion stamped) and its revision. -ENOENT with NotFound. */
+int resource_load(struct resource_context *ctx, const struct api_resource *r, const char *ns,
+                  const char *name, json_t **ret, int64_t *ret_rev, struct api_error *err);
+
+/* Writes obj over the stored revision rev (compare-and-swap) with no admission: for
+ * system-owned changes such as a binding. Stamps the new resourceVersion into obj. */
+int resource_store_update(struct resource_context *ctx, const struct api_resource *r,
+                          json_t *obj, int64_t rev, struct api_error *err);
 
 /* Helpers shared with watch and bootstrap code. */
 

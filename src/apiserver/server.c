@@ -200,7 +200,8 @@ static void handle(struct httpd_req *req, void *userdata) {
   rr.content_type = httpd_req_header(req, "Content-Type");
   rr.accept = httpd_req_header(req, "Accept");
   rr.body = httpd_req_body(req, &rr.body_len);
-  rr.user_name = user->name;
+  rr.user = user;
+  rr.user_agent = httpd_req_header(req, "User-Agent");
   if (streq(rr.info.verb, "watch") || (rr.info.name && is_watch)) {
     watch_serve(s->cache, &s->rest, req, &rr);
   } else {
@@ -335,6 +336,7 @@ int apiserver_start(const struct apiserver_config *cfg, struct apiserver **ret, 
     goto fail;
   }
   s->rest.cache = s->cache;
+  s->rest.tokens = s->tokens;
   if (pthread_create(&s->compactor, NULL, compactor_main, s) != 0) {
     rc = -EAGAIN;
     err = xstrdup("starting the compactor thread failed");

@@ -34,7 +34,8 @@ typedef struct {
 /* Parses s. Returns 0 and the quantity in *ret, or -EINVAL and, if ret_err is set, one of
  * the constant messages above (static storage: do not free). Values are rounded up (away
  * from zero) to nano units; binary-SI values are capped at 2^63-1. Unlike Kubernetes,
- * numbers with more than 38 significant digits are refused with QUANTITY_ERR_NUMERIC. */
+ * numbers with more than 38 significant digits and exponents beyond ±100000 are refused
+ * with QUANTITY_ERR_NUMERIC. */
 int quantity_parse(const char *s, quantity_t *ret, const char **ret_err);
 
 /* Convenience: whether s parses. */

@@ -112,7 +112,7 @@ static void *conn_main(void *p) {
       _cleanup_free_ char *ct = header_value(head, "Content-Type");
       _cleanup_free_ char *auth = header_value(head, "Authorization");
       _cleanup_free_ char *accept = header_value(head, "Accept");
-      _cleanup_json_ json_t *o = json_pack("{s:s,s:s,s:s?,s:s,s:s?,s:s?,s:s?}", "method", method,
+      _cleanup_json_ json_t *o = json_pack("{s:s,s:s,s:s*,s:s,s:s*,s:s*,s:s*}", "method", method,
                                            "path", target, "query", q, "body", body,
                                            "contentType", ct, "auth", auth, "accept", accept);
       _cleanup_free_ char *enc = json_encode(o);

@@ -33,8 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1)
     return 0;
   size_t i = data[0] % (sizeof(kinds) / sizeof(kinds[0]));
-  struct api_resource r = {.group = kinds[i].group, .version = kinds[i].version,
-                           .kind = kinds[i].kind};
+  struct api_resource r = {
+      .group = kinds[i].group, .version = kinds[i].version, .kind = kinds[i].kind};
   r.schema = schema_find_gvk(schema_builtin(), r.group, r.version, r.kind);
   if (!r.schema)
     return 0;

@@ -52,10 +52,10 @@ static const struct pb_pointers pb_pointer_fields[] = {
     {"AzureDiskVolumeSource", "cachingMode fsType kind readOnly"},
     {"AzureFilePersistentVolumeSource", "secretNamespace"},
     {"CSIDriverSpec", "attachRequired fsGroupPolicy podInfoOnMount requiresRepublish "
-     "seLinuxMount storageCapacity"},
+                      "seLinuxMount storageCapacity"},
     {"CSINodeDriver", "allocatable"},
     {"CSIPersistentVolumeSource", "controllerExpandSecretRef controllerPublishSecretRef "
-     "nodeExpandSecretRef nodePublishSecretRef nodeStageSecretRef"},
+                                  "nodeExpandSecretRef nodePublishSecretRef nodeStageSecretRef"},
     {"CSIStorageCapacity", "capacity maximumVolumeSize nodeTopology"},
     {"CSIVolumeSource", "fsType nodePublishSecretRef readOnly"},
     {"CephFSPersistentVolumeSource", "secretRef"},
@@ -72,18 +72,18 @@ static const struct pb_pointers pb_pointer_fields[] = {
     {"ConfigMapProjection", "optional"},
     {"ConfigMapVolumeSource", "defaultMode optional"},
     {"Container", "lifecycle livenessProbe readinessProbe restartPolicy securityContext "
-     "startupProbe"},
+                  "startupProbe"},
     {"ContainerState", "running terminated waiting"},
     {"ContainerStatus", "resources started user"},
     {"ContainerUser", "linux"},
     {"CronJobSpec", "failedJobsHistoryLimit startingDeadlineSeconds successfulJobsHistoryLimit "
-     "suspend timeZone"},
+                    "suspend timeZone"},
     {"CronJobStatus", "lastScheduleTime lastSuccessfulTime"},
     {"DaemonSetSpec", "revisionHistoryLimit selector"},
     {"DaemonSetStatus", "collisionCount"},
     {"DaemonSetUpdateStrategy", "rollingUpdate"},
     {"DeleteOptions", "gracePeriodSeconds ignoreStoreReadErrorWithClusterBreakingPotential "
-     "orphanDependents preconditions propagationPolicy"},
+                      "orphanDependents preconditions propagationPolicy"},
     {"DeploymentSpec", "progressDeadlineSeconds replicas revisionHistoryLimit selector"},
     {"DeploymentStatus", "collisionCount"},
     {"DeploymentStrategy", "rollingUpdate"},
@@ -110,7 +110,7 @@ static const struct pb_pointers pb_pointer_fields[] = {
     {"HorizontalPodAutoscalerBehavior", "scaleDown scaleUp"},
     {"HorizontalPodAutoscalerSpec", "behavior minReplicas targetCPUUtilizationPercentage"},
     {"HorizontalPodAutoscalerStatus", "currentCPUUtilizationPercentage lastScaleTime "
-     "observedGeneration"},
+                                      "observedGeneration"},
     {"HostPathVolumeSource", "type"},
     {"ISCSIPersistentVolumeSource", "initiatorName secretRef"},
     {"ISCSIVolumeSource", "initiatorName secretRef"},
@@ -119,14 +119,15 @@ static const struct pb_pointers pb_pointer_fields[] = {
     {"IngressClassSpec", "parameters"},
     {"IngressPortStatus", "error"},
     {"IngressSpec", "defaultBackend ingressClassName"},
-    {"JobSpec", "activeDeadlineSeconds backoffLimit backoffLimitPerIndex completionMode "
+    {"JobSpec",
+     "activeDeadlineSeconds backoffLimit backoffLimitPerIndex completionMode "
      "completions managedBy manualSelector maxFailedIndexes parallelism podFailurePolicy "
      "podReplacementPolicy selector successPolicy suspend ttlSecondsAfterFinished"},
     {"JobStatus", "completionTime failedIndexes ready startTime terminating "
-     "uncountedTerminatedPods"},
+                  "uncountedTerminatedPods"},
     {"KeyToPath", "mode"},
     {"LeaseSpec", "acquireTime holderIdentity leaseDurationSeconds leaseTransitions "
-     "preferredHolder renewTime strategy"},
+                  "preferredHolder renewTime strategy"},
     {"Lifecycle", "postStart preStop"},
     {"LifecycleHandler", "exec httpGet sleep tcpSocket"},
     {"ListMeta", "remainingItemCount"},
@@ -140,7 +141,7 @@ static const struct pb_pointers pb_pointer_fields[] = {
     {"MetricTarget", "averageUtilization averageValue value"},
     {"MetricValueStatus", "averageUtilization averageValue value"},
     {"MutatingWebhook", "failurePolicy matchPolicy namespaceSelector objectSelector "
-     "reinvocationPolicy sideEffects timeoutSeconds"},
+                        "reinvocationPolicy sideEffects timeoutSeconds"},
     {"NetworkPolicyPeer", "ipBlock namespaceSelector podSelector"},
     {"NetworkPolicyPort", "endPort port protocol"},
     {"NodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"},
@@ -155,7 +156,7 @@ static const struct pb_pointers pb_pointer_fields[] = {
     {"OwnerReference", "blockOwnerDeletion controller"},
     {"ParamRef", "parameterNotFoundAction selector"},
     {"PersistentVolumeClaimSpec", "dataSource dataSourceRef selector storageClassName "
-     "volumeAttributesClassName volumeMode"},
+                                  "volumeAttributesClassName volumeMode"},
     {"PersistentVolumeClaimStatus", "currentVolumeAttributesClassName modifyVolumeStatus"},
     {"PersistentVolumeSpec", "claimRef nodeAffinity volumeAttributesClassName volumeMode"},
     {"PersistentVolumeStatus", "lastPhaseTransitionTime"},
@@ -166,10 +167,12 @@ static const struct pb_pointers pb_pointer_fields[] = {
     {"PodFailurePolicyRule", "onExitCodes"},
     {"PodResourceClaim", "resourceClaimName resourceClaimTemplateName"},
     {"PodResourceClaimStatus", "resourceClaimName"},
-    {"PodSecurityContext", "appArmorProfile fsGroup fsGroupChangePolicy runAsGroup runAsNonRoot "
+    {"PodSecurityContext",
+     "appArmorProfile fsGroup fsGroupChangePolicy runAsGroup runAsNonRoot "
      "runAsUser seLinuxChangePolicy seLinuxOptions seccompProfile supplementalGroupsPolicy "
      "windowsOptions"},
-    {"PodSpec", "activeDeadlineSeconds affinity automountServiceAccountToken dnsConfig "
+    {"PodSpec",
+     "activeDeadlineSeconds affinity automountServiceAccountToken dnsConfig "
      "enableServiceLinks hostUsers os preemptionPolicy priority resources runtimeClassName "
      "securityContext setHostnameAsFQDN shareProcessNamespace terminationGracePeriodSeconds"},
     {"PodStatus", "startTime"},
@@ -196,7 +199,8 @@ static const struct pb_pointers pb_pointer_fields[] = {
     {"SecretKeySelector", "optional"},
     {"SecretProjection", "optional"},
     {"SecretVolumeSource", "defaultMode optional"},
-    {"SecurityContext", "allowPrivilegeEscalation appArmorProfile capabilities privileged "
+    {"SecurityContext",
+     "allowPrivilegeEscalation appArmorProfile capabilities privileged "
      "procMount readOnlyRootFilesystem runAsGroup runAsNonRoot runAsUser seLinuxOptions "
      "seccompProfile windowsOptions"},
     {"SelfSubjectAccessReviewSpec", "nonResourceAttributes resourceAttributes"},
@@ -205,10 +209,10 @@ static const struct pb_pointers pb_pointer_fields[] = {
     {"ServicePort", "appProtocol"},
     {"ServiceReference", "path port"},
     {"ServiceSpec", "allocateLoadBalancerNodePorts internalTrafficPolicy ipFamilyPolicy "
-     "loadBalancerClass sessionAffinityConfig trafficDistribution"},
+                    "loadBalancerClass sessionAffinityConfig trafficDistribution"},
     {"SessionAffinityConfig", "clientIP"},
     {"StatefulSetSpec", "ordinals persistentVolumeClaimRetentionPolicy replicas "
-     "revisionHistoryLimit selector"},
+                        "revisionHistoryLimit selector"},
     {"StatefulSetStatus", "collisionCount"},
     {"StatefulSetUpdateStrategy", "rollingUpdate"},
     {"StorageClass", "allowVolumeExpansion reclaimPolicy volumeBindingMode"},
@@ -227,7 +231,7 @@ static const struct pb_pointers pb_pointer_fields[] = {
     {"ValidatingAdmissionPolicySpec", "failurePolicy matchConstraints paramKind"},
     {"ValidatingAdmissionPolicyStatus", "typeChecking"},
     {"ValidatingWebhook", "failurePolicy matchPolicy namespaceSelector objectSelector "
-     "sideEffects timeoutSeconds"},
+                          "sideEffects timeoutSeconds"},
     {"Validation", "reason"},
     {"VolumeAttachmentSource", "inlineVolumeSpec persistentVolumeName"},
     {"VolumeAttachmentStatus", "attachError detachError"},
@@ -238,7 +242,7 @@ static const struct pb_pointers pb_pointer_fields[] = {
     {"VolumeProjection", "clusterTrustBundle configMap downwardAPI secret serviceAccountToken"},
     {"WebhookClientConfig", "service url"},
     {"WindowsSecurityContextOptions", "gmsaCredentialSpec gmsaCredentialSpecName hostProcess "
-     "runAsUserName"},
+                                      "runAsUserName"},
 };
 
 /* Structs that JSON flattens into their parent (Go embedding, `json:",inline"`) but the
@@ -628,8 +632,8 @@ static int decode_duration(struct pb_ctx *c, struct pb_buf b, json_t **ret) {
 
 static int decode_message(struct pb_ctx *c, const struct schema_type *numbering,
                           const struct schema_type *target, struct pb_buf b, json_t *obj);
-static int decode_value(struct pb_ctx *c, const struct schema_ref *ref,
-                        const struct pb_field *f, const char *name, json_t **ret);
+static int decode_value(struct pb_ctx *c, const struct schema_ref *ref, const struct pb_field *f,
+                        const char *name, json_t **ret);
 
 static int pointers_cmp(const void *key, const void *elem) {
   return strcmp(key, ((const struct pb_pointers *)elem)->type);
@@ -725,7 +729,8 @@ static int append_items(struct pb_ctx *c, const struct schema_ref *elem, const s
     while (b.p < b.end) {
       struct pb_field item = {.num = f->num};
       json_t *v = NULL;
-      if ((r = pb_payload(c, &b, wire, &item)) < 0 || (r = decode_value(c, elem, &item, name, &v)) < 0)
+      if ((r = pb_payload(c, &b, wire, &item)) < 0 ||
+          (r = decode_value(c, elem, &item, name, &v)) < 0)
         return r;
       json_array_append_new(arr, v);
     }
@@ -818,8 +823,8 @@ static int set_field(struct pb_ctx *c, const struct schema_field *tf, bool keep,
   return 0;
 }
 
-static int decode_value(struct pb_ctx *c, const struct schema_ref *ref,
-                        const struct pb_field *f, const char *name, json_t **ret) {
+static int decode_value(struct pb_ctx *c, const struct schema_ref *ref, const struct pb_field *f,
+                        const char *name, json_t **ret) {
   int r;
   switch (ref->kind) {
   case SCHEMA_INTEGER:
@@ -918,7 +923,8 @@ static int decode_value(struct pb_ctx *c, const struct schema_ref *ref,
     while ((r = pb_next(c, &b, name, &item)) > 0) {
       if (item.num != 1)
         continue;
-      r = list ? append_items(c, ref->elem, &item, name, v) : add_entry(c, ref->elem, &item, name, v);
+      r = list ? append_items(c, ref->elem, &item, name, v)
+               : add_entry(c, ref->elem, &item, name, v);
       if (r < 0)
         return r;
     }
@@ -1081,8 +1087,8 @@ static char *internal_package(const char *group) {
   return dot ? xstrndup(group, (size_t)(dot - group)) : xstrdup(group);
 }
 
-int protobuf_decode_object(const struct api_resource *r, const char *body, size_t len,
-                           json_t **ret, struct api_error *err) {
+int protobuf_decode_object(const struct api_resource *r, const char *body, size_t len, json_t **ret,
+                           struct api_error *err) {
   const uint8_t *p = (const uint8_t *)body;
   if (!has_pb_numbers(r->schema))
     return api_error_set(err, -EINVAL, 415, "UnsupportedMediaType",
@@ -1104,8 +1110,9 @@ int protobuf_decode_object(const struct api_resource *r, const char *body, size_
   _cleanup_free_ char *api_version = u.api_version, *kind = u.kind;
   _cleanup_free_ char *error = c.error;
   if (rc < 0)
-    return api_error_bad_request(err, "the object provided is unrecognized (must be of type %s): %s (%s)",
-                                 r->kind, error, summary);
+    return api_error_bad_request(
+        err, "the object provided is unrecognized (must be of type %s): %s (%s)", r->kind, error,
+        summary);
 
   /* Like kube-apiserver, an empty apiVersion or kind defaults to the resource's. */
   _cleanup_free_ char *want_gv =

@@ -24,7 +24,7 @@ static struct api_resource resources[] = {
     {"", "v1", "ComponentStatus", "componentstatuses", "componentstatus", false,
      VERB_GET | VERB_LIST, NAMES("cs"), NULL, NULL, columns_componentstatuses},
     {"", "v1", "ConfigMap", "configmaps", "configmap", true, VERBS_ALL, NAMES("cm"), NULL, NULL,
-     columns_configmaps},
+     columns_configmaps, &strategy_configmaps},
     {"", "v1", "Endpoints", "endpoints", "endpoints", true, VERBS_ALL, NAMES("ep"), NULL, NULL,
      columns_endpoints},
     {"", "v1", "Event", "events", "event", true, VERBS_ALL, NAMES("ev"), NULL, NULL,
@@ -42,7 +42,7 @@ static struct api_resource resources[] = {
      columns_nodes, &strategy_nodes, NULL, true},
     {"", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", "persistentvolumeclaim",
      true, VERBS_ALL, NAMES("pvc"), NULL, SUB(STATUS_SUB("", "v1", "PersistentVolumeClaim")),
-     columns_persistentvolumeclaims, NULL, NULL, true},
+     columns_persistentvolumeclaims, &strategy_persistentvolumeclaims, NULL, true},
     {"", "v1", "PersistentVolume", "persistentvolumes", "persistentvolume", false, VERBS_ALL,
      NAMES("pv"), NULL, SUB(STATUS_SUB("", "v1", "PersistentVolume")),
      columns_persistentvolumes, NULL, NULL, true},
@@ -58,10 +58,10 @@ static struct api_resource resources[] = {
          STATUS_SUB("", "v1", "Pod")),
      columns_pods, &strategy_pods, NULL, true},
     {"", "v1", "PodTemplate", "podtemplates", "podtemplate", true, VERBS_ALL, NULL, NULL,
-     NULL, columns_podtemplates},
+     NULL, columns_podtemplates, &strategy_podtemplates},
     {"", "v1", "ReplicationController", "replicationcontrollers", "replicationcontroller",
      true, VERBS_ALL, NAMES("rc"), ALL, SUB(SCALE_SUB, STATUS_SUB("", "v1", "ReplicationController")),
-     columns_replicationcontrollers, NULL, NULL, true},
+     columns_replicationcontrollers, &strategy_replicationcontrollers, NULL, true},
     {"", "v1", "ResourceQuota", "resourcequotas", "resourcequota", true, VERBS_ALL,
      NAMES("quota"), NULL, SUB(STATUS_SUB("", "v1", "ResourceQuota")),
      columns_resourcequotas, NULL, NULL, true},
@@ -81,15 +81,15 @@ static struct api_resource resources[] = {
     {"apps", "v1", "ControllerRevision", "controllerrevisions", "controllerrevision", true,
      VERBS_ALL, NULL, NULL, NULL, columns_controllerrevisions},
     {"apps", "v1", "DaemonSet", "daemonsets", "daemonset", true, VERBS_ALL, NAMES("ds"), ALL,
-     SUB(STATUS_SUB("apps", "v1", "DaemonSet")), columns_daemonsets, NULL, NULL, true},
+     SUB(STATUS_SUB("apps", "v1", "DaemonSet")), columns_daemonsets, &strategy_daemonsets, NULL, true},
     {"apps", "v1", "Deployment", "deployments", "deployment", true, VERBS_ALL,
      NAMES("deploy"), ALL, SUB(SCALE_SUB, STATUS_SUB("apps", "v1", "Deployment")),
-     columns_deployments, NULL, NULL, true},
+     columns_deployments, &strategy_deployments, NULL, true},
     {"apps", "v1", "ReplicaSet", "replicasets", "replicaset", true, VERBS_ALL, NAMES("rs"), ALL,
-     SUB(SCALE_SUB, STATUS_SUB("apps", "v1", "ReplicaSet")), columns_replicasets, NULL, NULL,
+     SUB(SCALE_SUB, STATUS_SUB("apps", "v1", "ReplicaSet")), columns_replicasets, &strategy_replicasets, NULL,
      true},
     {"apps", "v1", "StatefulSet", "statefulsets", "statefulset", true, VERBS_ALL, NAMES("sts"),
-     ALL, SUB(SCALE_SUB, STATUS_SUB("apps", "v1", "StatefulSet")), columns_statefulsets, NULL,
+     ALL, SUB(SCALE_SUB, STATUS_SUB("apps", "v1", "StatefulSet")), columns_statefulsets, &strategy_statefulsets,
      NULL, true},
 
     /* events.k8s.io/v1 */
@@ -124,9 +124,9 @@ static struct api_resource resources[] = {
 
     /* batch/v1 */
     {"batch", "v1", "CronJob", "cronjobs", "cronjob", true, VERBS_ALL, NAMES("cj"), ALL,
-     SUB(STATUS_SUB("batch", "v1", "CronJob")), columns_cronjobs, NULL, NULL, true},
+     SUB(STATUS_SUB("batch", "v1", "CronJob")), columns_cronjobs, &strategy_cronjobs, NULL, true},
     {"batch", "v1", "Job", "jobs", "job", true, VERBS_ALL, NULL, ALL,
-     SUB(STATUS_SUB("batch", "v1", "Job")), columns_jobs, NULL, NULL, true},
+     SUB(STATUS_SUB("batch", "v1", "Job")), columns_jobs, &strategy_jobs, NULL, true},
 
     /* certificates.k8s.io/v1 */
     {"certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests",
@@ -141,7 +141,7 @@ static struct api_resource resources[] = {
      VERBS_ALL, NULL, NULL, NULL, columns_ingressclasses},
     {"networking.k8s.io", "v1", "Ingress", "ingresses", "ingress", true, VERBS_ALL,
      NAMES("ing"), NULL, SUB(STATUS_SUB("networking.k8s.io", "v1", "Ingress")),
-     columns_ingresses, NULL, NULL, true},
+     columns_ingresses, &strategy_ingresses, NULL, true},
     {"networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", "networkpolicy", true,
      VERBS_ALL, NAMES("netpol"), NULL, NULL, columns_networkpolicies},
 
@@ -152,13 +152,14 @@ static struct api_resource resources[] = {
 
     /* rbac.authorization.k8s.io/v1 */
     {"rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings",
-     "clusterrolebinding", false, VERBS_ALL, NULL, NULL, NULL, columns_rolebindings},
+     "clusterrolebinding", false, VERBS_ALL, NULL, NULL, NULL, columns_rolebindings,
+     &strategy_clusterrolebindings},
     {"rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", "clusterrole", false,
-     VERBS_ALL, NULL, NULL, NULL, columns_roles},
+     VERBS_ALL, NULL, NULL, NULL, columns_roles, &strategy_clusterroles},
     {"rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", "rolebinding", true,
-     VERBS_ALL, NULL, NULL, NULL, columns_rolebindings},
+     VERBS_ALL, NULL, NULL, NULL, columns_rolebindings, &strategy_rolebindings},
     {"rbac.authorization.k8s.io", "v1", "Role", "roles", "role", true, VERBS_ALL, NULL, NULL,
-     NULL, columns_roles},
+     NULL, columns_roles, &strategy_roles},
 
     /* storage.k8s.io/v1 */
     {"storage.k8s.io", "v1", "CSIDriver", "csidrivers", "csidriver", false, VERBS_ALL, NULL,
@@ -187,11 +188,11 @@ static struct api_resource resources[] = {
 
     /* scheduling.k8s.io/v1 */
     {"scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass", false,
-     VERBS_ALL, NAMES("pc"), NULL, NULL, columns_priorityclasses},
+     VERBS_ALL, NAMES("pc"), NULL, NULL, columns_priorityclasses, &strategy_priorityclasses},
 
     /* coordination.k8s.io/v1 */
     {"coordination.k8s.io", "v1", "Lease", "leases", "lease", true, VERBS_ALL, NULL, NULL,
-     NULL, columns_leases},
+     NULL, columns_leases, &strategy_leases},
 
     /* node.k8s.io/v1 */
     {"node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", "runtimeclass", false, VERBS_ALL,

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,24 +373,6 @@ static int element_type(struct smp *s, const json_t *a, const json_t *b, int *re
   return 0;
 }
 
-/* The index of the first item of `list` whose merge key value (or, with no merge key, whose
- * value) equals `v`'s, or -1. Items that are not objects have no merge key value. */
-static ssize_t index_in(const json_t *list, const json_t *v, const char *merge_key, int type) {
-  size_t i;
-  json_t *item;
-  if (type != JSON_OBJECT || !merge_key) {
-    json_array_foreach(list, i, item) if (go_equal(item, v)) return (ssize_t)i;
-    return -1;
-  }
-  const json_t *want = json_is_object(v) ? json_object_get(v, merge_key) : NULL;
-  json_array_foreach(list, i, item) {
-    const json_t *have = json_is_object(item) ? json_object_get(item, merge_key) : NULL;
-    if (go_equal(have, want))
-      return (ssize_t)i;
-  }
-  return -1;
-}
-
 /* The first object of `list` whose merge key equals `value`: its index, or -1. A non-object
  * item is an error, as in findMapInSliceBasedOnKeyValue. */
 static int find_by_merge_key(struct smp *s, const json_t *list, const char *merge_key,
@@ -405,6 +388,85 @@ static int find_by_merge_key(struct smp *s, const json_t *list, const char *merg
       return 0;
     }
   }
+  *ret = -1;
+  return 0;
+}
+
+/* Position lookups in O(1): a map from a canonical encoding of each item's key (its merge key
+ * value, or the item itself) to the first position holding it, so that large lists do not
+ * make a patch quadratic. With `present`, items lacking the merge key are left out (the
+ * findMapInSliceBasedOnKeyValue rule); without, they count as a nil key (the index() rule). */
+struct pos_index {
+  json_t *map;
+  const char *merge_key;
+  int type;
+  bool present;
+  size_t first_bad; /* position of the first item that is not an object, or SIZE_MAX */
+};
+
+static char *pos_key(const struct pos_index *x, const json_t *v, bool *ret_skip) {
+  const json_t *k = v;
+  *ret_skip = false;
+  if (x->type == JSON_OBJECT && x->merge_key) {
+    k = json_is_object(v) ? json_object_get(v, x->merge_key) : NULL;
+    if (!k && x->present) {
+      *ret_skip = true;
+      return NULL;
+    }
+  }
+  if (!k || json_is_null(k))
+    return xstrdup("n");
+  char *enc = json_dumps(k, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+  if (!enc)
+    abort();
+  char *key = xasprintf("%d:%s", go_type(k), enc);
+  free(enc);
+  return key;
+}
+
+static void pos_index_add(struct pos_index *x, const json_t *v, size_t pos) {
+  if (!json_is_object(v) && pos < x->first_bad)
+    x->first_bad = pos;
+  bool skip;
+  _cleanup_free_ char *key = pos_key(x, v, &skip);
+  if (!skip && !json_object_get(x->map, key))
+    json_object_set_new(x->map, key, json_integer((json_int_t)pos));
+}
+
+static ssize_t pos_index_find(const struct pos_index *x, const json_t *v) {
+  bool skip;
+  _cleanup_free_ char *key = pos_key(x, v, &skip);
+  if (skip)
+    return -1;
+  json_t *at = json_object_get(x->map, key);
+  return at ? (ssize_t)json_integer_value(at) : -1;
+}
+
+static struct pos_index pos_index_build(const json_t *list, const char *merge_key, int type,
+                                        bool present) {
+  struct pos_index x = {json_object(), merge_key, type, present, SIZE_MAX};
+  size_t i;
+  json_t *item;
+  json_array_foreach(list, i, item) pos_index_add(&x, item, i);
+  return x;
+}
+
+static void pos_index_done(struct pos_index *x) { json_decref(x->map); }
+#define _cleanup_pos_index_ _cleanup_(pos_index_done)
+
+/* find_by_merge_key() through an index: a non-object item before the match, or anywhere when
+ * there is none, is the same error. */
+static int find_indexed(struct smp *s, const struct pos_index *x, const json_t *value,
+                        ssize_t *ret) {
+  _cleanup_json_ json_t *probe = json_object();
+  json_object_set(probe, x->merge_key, (json_t *)value);
+  ssize_t idx = pos_index_find(x, probe);
+  if (idx >= 0 && (size_t)idx < x->first_bad) {
+    *ret = idx;
+    return 0;
+  }
+  if (x->first_bad != SIZE_MAX)
+    return fail_internal(s, go_format("value for key %zu is not a map", x->first_bad));
   *ret = -1;
   return 0;
 }
@@ -428,6 +490,19 @@ static int check_merge_keys(struct smp *s, const char *merge_key, const json_t *
   return 0;
 }
 
+struct sort_entry {
+  ssize_t pos; /* in the order list; SSIZE_MAX when absent */
+  size_t seq;  /* in the list being sorted: ties keep it, so the sort is stable */
+  json_t *item;
+};
+
+static int compare_sort_entries(const void *a, const void *b) {
+  const struct sort_entry *x = a, *y = b;
+  if (x->pos != y->pos)
+    return x->pos < y->pos ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 /* Sorts `to_sort` (stable) by position in `order`, items not found last; items marked
  * $patch: delete go after all others. New array in *ret. */
 static int sort_by_order(struct smp *s, const json_t *to_sort, const json_t *order,
@@ -440,36 +515,25 @@ static int sort_by_order(struct smp *s, const json_t *to_sort, const json_t *ord
     if (r < 0)
       return r;
   }
-  size_t n = json_array_size(to_sort);
-  json_t **items = xcalloc(n ? n : 1, sizeof(*items));
-  ssize_t *pos = xcalloc(n ? n : 1, sizeof(*pos));
-  size_t kept = 0;
-  json_t *deleted = json_array();
+  _cleanup_pos_index_ struct pos_index x = pos_index_build(order, merge_key, type, false);
+  size_t n = json_array_size(to_sort), kept = 0;
+  struct sort_entry *entries = xcalloc(n ? n : 1, sizeof(*entries));
+  _cleanup_json_ json_t *deleted = json_array();
   for (size_t i = 0; i < n; i++) {
     json_t *item = json_array_get(to_sort, i);
     if (type == JSON_OBJECT && is_delete_item(item)) {
       json_array_append(deleted, item);
       continue;
     }
-    ssize_t p = index_in(order, item, merge_key, type);
-    /* insertion sort: stable, and the lists are short */
-    size_t j = kept;
-    while (j > 0 && (p < 0 ? SSIZE_MAX : p) < (pos[j - 1] < 0 ? SSIZE_MAX : pos[j - 1])) {
-      items[j] = items[j - 1];
-      pos[j] = pos[j - 1];
-      j--;
-    }
-    items[j] = item;
-    pos[j] = p;
-    kept++;
+    ssize_t p = pos_index_find(&x, item);
+    entries[kept++] = (struct sort_entry){p < 0 ? SSIZE_MAX : p, i, item};
   }
+  qsort(entries, kept, sizeof(*entries), compare_sort_entries);
   json_t *out = json_array();
   for (size_t i = 0; i < kept; i++)
-    json_array_append(out, items[i]);
+    json_array_append(out, entries[i].item);
   json_array_extend(out, deleted);
-  json_decref(deleted);
-  free(items);
-  free(pos);
+  free(entries);
   *ret = out;
   return 0;
 }
@@ -479,6 +543,7 @@ static int sort_by_order(struct smp *s, const json_t *to_sort, const json_t *ord
 static json_t *merge_sorted(const json_t *left, const json_t *right, const json_t *server_order,
                             const char *merge_key, int type) {
   size_t nl = json_array_size(left), nr = json_array_size(right), i = 0, j = 0;
+  _cleanup_pos_index_ struct pos_index x = pos_index_build(server_order, merge_key, type, false);
   json_t *out = json_array();
   while (i < nl || j < nr) {
     if (i >= nl) {
@@ -486,8 +551,8 @@ static json_t *merge_sorted(const json_t *left, const json_t *right, const json_
     } else if (j >= nr) {
       json_array_append(out, json_array_get(left, i++));
     } else {
-      ssize_t li = index_in(server_order, json_array_get(left, i), merge_key, type);
-      ssize_t ri = index_in(server_order, json_array_get(right, j), merge_key, type);
+      ssize_t li = pos_index_find(&x, json_array_get(left, i));
+      ssize_t ri = pos_index_find(&x, json_array_get(right, j));
       if (li >= 0 && ri >= 0 && li < ri)
         json_array_append(out, json_array_get(left, i++));
       else
@@ -501,6 +566,8 @@ static json_t *merge_sorted(const json_t *left, const json_t *right, const json_
 static int partition(struct smp *s, const json_t *list, const json_t *by, const char *merge_key,
                      json_t **ret_in, json_t **ret_out) {
   _cleanup_json_ json_t *in = json_array(), *out = json_array();
+  _cleanup_pos_index_ struct pos_index x =
+      pos_index_build(by, merge_key, merge_key ? JSON_OBJECT : JSON_STRING, merge_key != NULL);
   size_t i;
   json_t *item;
   json_array_foreach(list, i, item) {
@@ -512,12 +579,12 @@ static int partition(struct smp *s, const json_t *list, const json_t *by, const 
       if (!value)
         return fail_no_merge_key(s, item, merge_key);
       ssize_t idx;
-      int r = find_by_merge_key(s, by, merge_key, value, &idx);
+      int r = find_indexed(s, &x, value, &idx);
       if (r < 0)
         return r;
       found = idx >= 0;
     } else {
-      found = index_in(by, item, NULL, JSON_STRING) >= 0;
+      found = pos_index_find(&x, item) >= 0;
     }
     json_array_append(found ? in : out, item);
   }
@@ -633,12 +700,13 @@ static int merge_object_items(struct smp *s, const json_t *orig, const json_t *p
   }
 
   _cleanup_json_ json_t *merged = json_copy(live);
+  _cleanup_pos_index_ struct pos_index x = pos_index_build(merged, merge_key, JSON_OBJECT, true);
   json_array_foreach(items, i, item) {
     json_t *value = json_object_get(item, merge_key);
     if (!value)
       return fail_no_merge_key(s, item, merge_key);
     ssize_t idx;
-    int r = find_by_merge_key(s, merged, merge_key, value, &idx);
+    int r = find_indexed(s, &x, value, &idx);
     if (r < 0)
       return r;
     if (idx >= 0) {
@@ -650,6 +718,7 @@ static int merge_object_items(struct smp *s, const json_t *orig, const json_t *p
     } else {
       json_t *c = clean_value(item);
       json_array_append_new(merged, c);
+      pos_index_add(&x, c, json_array_size(merged) - 1);
       view_append(&view, c);
     }
   }
@@ -680,8 +749,9 @@ static int merge_list(struct smp *s, const json_t *orig, const json_t *patch,
   json_t *item;
   if (type != JSON_OBJECT) {
     if (delete_list) {
+      _cleanup_pos_index_ struct pos_index x = pos_index_build(patch, NULL, type, false);
       json_t *out = json_array();
-      json_array_foreach(orig, i, item) if (index_in(patch, item, NULL, type) < 0)
+      json_array_foreach(orig, i, item) if (pos_index_find(&x, item) < 0)
           json_array_append(out, item);
       *ret = out;
       if (ret_window)
@@ -690,10 +760,15 @@ static int merge_list(struct smp *s, const json_t *orig, const json_t *patch,
     }
     /* a set: live items, then patch items not yet present */
     merged = json_array();
-    json_array_foreach(orig, i, item) if (index_in(merged, item, NULL, type) < 0)
-        json_array_append(merged, item);
-    json_array_foreach(patch, i, item) if (index_in(merged, item, NULL, type) < 0)
-        json_array_append_new(merged, json_deep_copy(item));
+    _cleanup_pos_index_ struct pos_index x = {json_object(), NULL, type, false, SIZE_MAX};
+    json_array_foreach(orig, i, item) if (pos_index_find(&x, item) < 0) {
+      pos_index_add(&x, item, json_array_size(merged));
+      json_array_append(merged, item);
+    }
+    json_array_foreach(patch, i, item) if (pos_index_find(&x, item) < 0) {
+      pos_index_add(&x, item, json_array_size(merged));
+      json_array_append_new(merged, json_deep_copy(item));
+    }
     patch_items = json_incref((json_t *)patch);
     live = json_incref((json_t *)orig);
     window = json_copy((json_t *)orig);
@@ -831,6 +906,7 @@ static int apply_retain_keys(struct smp *s, json_t *o, json_t *p) {
   if (!json_is_array(keys))
     return fail_bad_request(s, "invalid patch format of retainKeys");
 
+  _cleanup_pos_index_ struct pos_index x = pos_index_build(keys, NULL, JSON_STRING, false);
   const char *k;
   json_t *v;
   json_object_foreach(p, k, v) {
@@ -838,13 +914,13 @@ static int apply_retain_keys(struct smp *s, json_t *o, json_t *p) {
         startswith(k, SET_ELEMENT_ORDER_PREFIX))
       continue;
     _cleanup_json_ json_t *name = json_string(k);
-    if (index_in(keys, name, NULL, JSON_STRING) < 0)
+    if (pos_index_find(&x, name) < 0)
       return fail_bad_request(s, "invalid patch format of retainKeys");
   }
   _cleanup_strv_ char **live = object_keys(o);
   for (char **key = live; *key; key++) {
     _cleanup_json_ json_t *name = json_string(*key);
-    if (index_in(keys, name, NULL, JSON_STRING) < 0)
+    if (pos_index_find(&x, name) < 0)
       json_object_del(o, *key);
   }
   return 0;

@@ -815,7 +815,8 @@ static void handle_patch(struct resource_context *ctx, const struct resource_req
       respond_error(resp, &err);
       return;
     }
-    if (kind != PATCH_APPLY && kind != PATCH_JSON &&
+    /* A patched Scale is checked below through spec.replicas, not as the parent kind. */
+    if (kind != PATCH_APPLY && kind != PATCH_JSON && !scale &&
         admission_decode(r, patched, q(req, "fieldValidation"), &resp->warnings,
                          &resp->n_warnings, &err) < 0) {
       respond_error(resp, &err);

@@ -1,10 +1,11 @@
 /* Tests for the protobuf request-body decoder. The bodies are built here with a small
  * protobuf encoder, field by field as Kubernetes' Go types marshal them: every
  * non-pointer field is written even when it holds its zero value. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <errno.h>
@@ -134,8 +135,8 @@ static struct api_resource resource(const char *group, const char *version, cons
 }
 
 /* Decodes and compares with the expected JSON; frees the body. */
-static void expect_json(const char *group, const char *version, const char *kind,
-                        struct enc *b, const char *want) {
+static void expect_json(const char *group, const char *version, const char *kind, struct enc *b,
+                        const char *want) {
   struct api_resource r = resource(group, version, kind);
   struct api_error err = {0};
   json_t *got = NULL;
@@ -210,8 +211,8 @@ static void test_secret(void **state) {
 static void test_namespace(void **state) {
   struct enc *ns = enc_new();
   f_msg(ns, 1, objmeta("team-a", "", NULL, NULL));
-  f_msg(ns, 2, enc_new());                    /* spec: no finalizers */
-  f_msg(ns, 3, f_str(enc_new(), 1, ""));      /* status: empty phase */
+  f_msg(ns, 2, enc_new());               /* spec: no finalizers */
+  f_msg(ns, 3, f_str(enc_new(), 1, "")); /* status: empty phase */
   expect_json("", "v1", "Namespace", body("v1", "Namespace", ns),
               "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"team-a\"}}");
 }
@@ -272,8 +273,8 @@ static void test_deployment(void **state) {
   struct enc *cextra = f_msg(enc_new(), 6, port);
 
   struct enc *ru = enc_new();
-  f_msg(ru, 1, f_int(f_int(enc_new(), 1, 0), 2, 0));            /* maxUnavailable: 0 */
-  f_msg(ru, 2, f_str(f_int(enc_new(), 1, 1), 3, "25%"));        /* maxSurge: "25%" */
+  f_msg(ru, 1, f_int(f_int(enc_new(), 1, 0), 2, 0));     /* maxUnavailable: 0 */
+  f_msg(ru, 2, f_str(f_int(enc_new(), 1, 1), 3, "25%")); /* maxSurge: "25%" */
   struct enc *strategy = f_msg(f_str(enc_new(), 1, "RollingUpdate"), 2, ru);
 
   struct enc *spec = enc_new();
@@ -442,8 +443,7 @@ static void test_pdb_pointer_intstr(void **state) {
 /* IngressRule.http sits in a nested ingressRuleValue message on the wire. */
 static void test_ingress_inlined_rule_value(void **state) {
   struct enc *backend = enc_new();
-  f_msg(backend, 4,
-        f_msg(f_str(enc_new(), 1, "web"), 2, f_int(f_str(enc_new(), 1, ""), 2, 80)));
+  f_msg(backend, 4, f_msg(f_str(enc_new(), 1, "web"), 2, f_int(f_str(enc_new(), 1, ""), 2, 80)));
   struct enc *path = enc_new();
   f_str(path, 1, "/");
   f_msg(path, 2, backend);
@@ -467,8 +467,10 @@ static void test_pod_template_volume_probe(void **state) {
   f_str(vol, 1, "scratch");
   f_msg(vol, 2, f_msg(enc_new(), 2, f_str(enc_new(), 1, ""))); /* emptyDir: {} */
   struct enc *probe = enc_new();
-  f_msg(probe, 1, f_msg(enc_new(), 3, f_msg(f_str(enc_new(), 2, ""), 1, f_int(enc_new(), 1, 0)
-                                                                     /* port: 0 stays (required) */)));
+  f_msg(probe, 1,
+        f_msg(enc_new(), 3,
+              f_msg(f_str(enc_new(), 2, ""), 1, f_int(enc_new(), 1, 0)
+                    /* port: 0 stays (required) */)));
   f_int(probe, 2, 0);
   f_int(probe, 4, 5);
   struct enc *cextra = f_msg(enc_new(), 10, probe);
@@ -484,29 +486,136 @@ static void test_pod_template_volume_probe(void **state) {
               "\"volumes\":[{\"name\":\"scratch\",\"emptyDir\":{}}]}}}");
 }
 
+/* EphemeralContainerCommon is numbered like Container, nested in field 1. */
+static void test_ephemeral_container(void **state) {
+  struct enc *common = f_str(f_str(f_int(enc_new(), 16, 1), 2, "busybox"), 1, "debugger");
+  struct enc *ec = f_str(f_msg(enc_new(), 1, common), 2, "app");
+  struct enc *ps = podspec(container("app", "img", NULL), "");
+  f_msg(ps, 34, ec);
+  struct enc *pod = enc_new();
+  f_msg(pod, 1, objmeta("p", "", NULL, NULL));
+  f_msg(pod, 2, ps);
+  expect_json("", "v1", "Pod", body("v1", "Pod", pod),
+              "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},"
+              "\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"img\"}],"
+              "\"ephemeralContainers\":[{\"stdin\":true,\"image\":\"busybox\","
+              "\"name\":\"debugger\",\"targetContainerName\":\"app\"}]}}");
+}
+
+/* NamedRuleWithOperations nests RuleWithOperations, which nests Rule: two levels. */
+static void test_admission_rules_two_levels(void **state) {
+  struct enc *rule = f_str(f_str(f_str(enc_new(), 1, "apps"), 3, "deployments"), 4, "*");
+  struct enc *rwo = f_msg(f_str(enc_new(), 1, "CREATE"), 2, rule);
+  struct enc *named = f_msg(f_str(enc_new(), 1, "x"), 2, rwo);
+  struct enc *spec = f_msg(enc_new(), 2, f_msg(enc_new(), 3, named));
+  struct enc *vap = enc_new();
+  f_msg(vap, 1, objmeta("pol", "", NULL, NULL));
+  f_msg(vap, 2, spec);
+  expect_json("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy",
+              body("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy", vap),
+              "{\"apiVersion\":\"admissionregistration.k8s.io/v1\","
+              "\"kind\":\"ValidatingAdmissionPolicy\",\"metadata\":{\"name\":\"pol\"},"
+              "\"spec\":{\"matchConstraints\":{\"resourceRules\":[{\"resourceNames\":[\"x\"],"
+              "\"operations\":[\"CREATE\"],\"apiGroups\":[\"apps\"],"
+              "\"resources\":[\"deployments\"],\"scope\":\"*\"}]}}}");
+}
+
+/* Bodies captured from kubectl v1.32 (`--dry-run=server` against a loopback listener). */
+static const uint8_t kubectl_configmap[] = {
+    0x6b, 0x38, 0x73, 0x00, 0x0a, 0x0f, 0x0a, 0x02, 0x76, 0x31, 0x12, 0x09, 0x43, 0x6f,
+    0x6e, 0x66, 0x69, 0x67, 0x4d, 0x61, 0x70, 0x12, 0x1b, 0x0a, 0x11, 0x0a, 0x01, 0x78,
+    0x12, 0x00, 0x1a, 0x00, 0x22, 0x00, 0x2a, 0x00, 0x32, 0x00, 0x38, 0x00, 0x42, 0x00,
+    0x12, 0x06, 0x0a, 0x01, 0x61, 0x12, 0x01, 0x62, 0x1a, 0x00, 0x22, 0x00,
+};
+static const uint8_t kubectl_deployment[] = {
+    0x6b, 0x38, 0x73, 0x00, 0x0a, 0x15, 0x0a, 0x07, 0x61, 0x70, 0x70, 0x73, 0x2f, 0x76, 0x31, 0x12,
+    0x0a, 0x44, 0x65, 0x70, 0x6c, 0x6f, 0x79, 0x6d, 0x65, 0x6e, 0x74, 0x12, 0xb8, 0x01, 0x0a, 0x1f,
+    0x0a, 0x03, 0x77, 0x65, 0x62, 0x12, 0x00, 0x1a, 0x00, 0x22, 0x00, 0x2a, 0x00, 0x32, 0x00, 0x38,
+    0x00, 0x42, 0x00, 0x5a, 0x0a, 0x0a, 0x03, 0x61, 0x70, 0x70, 0x12, 0x03, 0x77, 0x65, 0x62, 0x12,
+    0x86, 0x01, 0x08, 0x00, 0x12, 0x0c, 0x0a, 0x0a, 0x0a, 0x03, 0x61, 0x70, 0x70, 0x12, 0x03, 0x77,
+    0x65, 0x62, 0x1a, 0x6c, 0x0a, 0x1c, 0x0a, 0x00, 0x12, 0x00, 0x1a, 0x00, 0x22, 0x00, 0x2a, 0x00,
+    0x32, 0x00, 0x38, 0x00, 0x42, 0x00, 0x5a, 0x0a, 0x0a, 0x03, 0x61, 0x70, 0x70, 0x12, 0x03, 0x77,
+    0x65, 0x62, 0x12, 0x4c, 0x12, 0x2e, 0x0a, 0x05, 0x6e, 0x67, 0x69, 0x6e, 0x78, 0x12, 0x05, 0x6e,
+    0x67, 0x69, 0x6e, 0x78, 0x2a, 0x00, 0x32, 0x0a, 0x0a, 0x00, 0x10, 0x00, 0x18, 0x50, 0x22, 0x00,
+    0x2a, 0x00, 0x42, 0x00, 0x6a, 0x00, 0x72, 0x00, 0x80, 0x01, 0x00, 0x88, 0x01, 0x00, 0x90, 0x01,
+    0x00, 0xa2, 0x01, 0x00, 0x1a, 0x00, 0x32, 0x00, 0x42, 0x00, 0x4a, 0x00, 0x52, 0x00, 0x58, 0x00,
+    0x60, 0x00, 0x68, 0x00, 0x82, 0x01, 0x00, 0x8a, 0x01, 0x00, 0x9a, 0x01, 0x00, 0xc2, 0x01, 0x00,
+    0x22, 0x02, 0x0a, 0x00, 0x28, 0x00, 0x38, 0x00, 0x1a, 0x0c, 0x08, 0x00, 0x10, 0x00, 0x18, 0x00,
+    0x20, 0x00, 0x28, 0x00, 0x38, 0x00, 0x1a, 0x00, 0x22, 0x00,
+};
+static const uint8_t kubectl_service[] = {
+    0x6b, 0x38, 0x73, 0x00, 0x0a, 0x0d, 0x0a, 0x02, 0x76, 0x31, 0x12, 0x07, 0x53, 0x65, 0x72, 0x76,
+    0x69, 0x63, 0x65, 0x12, 0x66, 0x0a, 0x1d, 0x0a, 0x02, 0x6d, 0x79, 0x12, 0x00, 0x1a, 0x00, 0x22,
+    0x00, 0x2a, 0x00, 0x32, 0x00, 0x38, 0x00, 0x42, 0x00, 0x5a, 0x09, 0x0a, 0x03, 0x61, 0x70, 0x70,
+    0x12, 0x02, 0x6d, 0x79, 0x12, 0x41, 0x0a, 0x1b, 0x0a, 0x07, 0x38, 0x30, 0x2d, 0x38, 0x30, 0x38,
+    0x30, 0x12, 0x03, 0x54, 0x43, 0x50, 0x18, 0x50, 0x22, 0x07, 0x08, 0x00, 0x10, 0x90, 0x3f, 0x1a,
+    0x00, 0x28, 0x00, 0x12, 0x09, 0x0a, 0x03, 0x61, 0x70, 0x70, 0x12, 0x02, 0x6d, 0x79, 0x1a, 0x00,
+    0x22, 0x09, 0x43, 0x6c, 0x75, 0x73, 0x74, 0x65, 0x72, 0x49, 0x50, 0x3a, 0x00, 0x42, 0x00, 0x52,
+    0x00, 0x5a, 0x00, 0x60, 0x00, 0x68, 0x00, 0x1a, 0x02, 0x0a, 0x00, 0x1a, 0x00, 0x22, 0x00,
+};
+static const uint8_t kubectl_ssar[] = {
+    0x6b, 0x38, 0x73, 0x00, 0x0a, 0x32, 0x0a, 0x17, 0x61, 0x75, 0x74, 0x68, 0x6f, 0x72, 0x69, 0x7a,
+    0x61, 0x74, 0x69, 0x6f, 0x6e, 0x2e, 0x6b, 0x38, 0x73, 0x2e, 0x69, 0x6f, 0x2f, 0x76, 0x31, 0x12,
+    0x17, 0x53, 0x65, 0x6c, 0x66, 0x53, 0x75, 0x62, 0x6a, 0x65, 0x63, 0x74, 0x41, 0x63, 0x63, 0x65,
+    0x73, 0x73, 0x52, 0x65, 0x76, 0x69, 0x65, 0x77, 0x12, 0x3f, 0x0a, 0x10, 0x0a, 0x00, 0x12, 0x00,
+    0x1a, 0x00, 0x22, 0x00, 0x2a, 0x00, 0x32, 0x00, 0x38, 0x00, 0x42, 0x00, 0x12, 0x21, 0x0a, 0x1f,
+    0x0a, 0x07, 0x64, 0x65, 0x66, 0x61, 0x75, 0x6c, 0x74, 0x12, 0x06, 0x63, 0x72, 0x65, 0x61, 0x74,
+    0x65, 0x1a, 0x00, 0x22, 0x00, 0x2a, 0x04, 0x70, 0x6f, 0x64, 0x73, 0x32, 0x00, 0x3a, 0x00, 0x1a,
+    0x08, 0x08, 0x00, 0x12, 0x00, 0x1a, 0x00, 0x20, 0x00, 0x1a, 0x00, 0x22, 0x00,
+};
+
+static void expect_captured(const char *group, const char *version, const char *kind,
+                            const uint8_t *p, size_t n, const char *want) {
+  struct enc *b = enc_new();
+  put_raw(b, p, n);
+  expect_json(group, version, kind, b, want);
+}
+
+static void test_captured_kubectl_bodies(void **state) {
+  expect_captured("", "v1", "ConfigMap", kubectl_configmap, sizeof(kubectl_configmap),
+                  "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"x\"},"
+                  "\"data\":{\"a\":\"b\"}}");
+  expect_captured("apps", "v1", "Deployment", kubectl_deployment, sizeof(kubectl_deployment),
+                  "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+                  "\"metadata\":{\"name\":\"web\",\"labels\":{\"app\":\"web\"}},"
+                  "\"spec\":{\"replicas\":0,\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
+                  "\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},"
+                  "\"spec\":{\"containers\":[{\"name\":\"nginx\",\"image\":\"nginx\","
+                  "\"ports\":[{\"containerPort\":80}]}]}}}}");
+  expect_captured("", "v1", "Service", kubectl_service, sizeof(kubectl_service),
+                  "{\"apiVersion\":\"v1\",\"kind\":\"Service\","
+                  "\"metadata\":{\"name\":\"my\",\"labels\":{\"app\":\"my\"}},"
+                  "\"spec\":{\"ports\":[{\"name\":\"80-8080\",\"protocol\":\"TCP\",\"port\":80,"
+                  "\"targetPort\":8080}],\"selector\":{\"app\":\"my\"},\"type\":\"ClusterIP\"}}");
+  expect_captured(
+      "authorization.k8s.io", "v1", "SelfSubjectAccessReview", kubectl_ssar, sizeof(kubectl_ssar),
+      "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectAccessReview\","
+      "\"spec\":{\"resourceAttributes\":{\"namespace\":\"default\",\"verb\":\"create\","
+      "\"resource\":\"pods\"}},\"status\":{\"allowed\":false}}");
+}
+
 /* ---- scalar forms through a schema of their own ------------------------------------ */
 
-static const char test_schema[] =
-    "package io.k8s.apimachinery.pkg.apis.meta.v1\n"
-    "type Duration scalar=string\n"
-    "type MicroTime scalar=microtime\n"
-    "type Time scalar=time\n"
-    "package example.v1\n"
-    "type Gadget gvk=example.io/v1/Gadget\n"
-    "  apiVersion string pb=-\n"
-    "  kind string pb=-\n"
-    "  when Time pb=1\n"
-    "  at MicroTime pb=2\n"
-    "  wait io.k8s.apimachinery.pkg.apis.meta.v1.Duration pb=3\n"
-    "  ratio number pb=4\n"
-    "  raw any pb=5\n"
-    "  nums []int32 pb=6,packed\n"
-    "  extra map[[]string] pb=7\n"
-    "  blob bytes pb=8\n"
-    "  self Gadget pb=9\n"
-    "  waits []io.k8s.apimachinery.pkg.apis.meta.v1.Duration pb=10\n"
-    "  flags []boolean pb=11\n"
-    "  name string pb=12\n";
+static const char test_schema[] = "package io.k8s.apimachinery.pkg.apis.meta.v1\n"
+                                  "type Duration scalar=string\n"
+                                  "type MicroTime scalar=microtime\n"
+                                  "type Time scalar=time\n"
+                                  "package example.v1\n"
+                                  "type Gadget gvk=example.io/v1/Gadget\n"
+                                  "  apiVersion string pb=-\n"
+                                  "  kind string pb=-\n"
+                                  "  when Time pb=1\n"
+                                  "  at MicroTime pb=2\n"
+                                  "  wait io.k8s.apimachinery.pkg.apis.meta.v1.Duration pb=3\n"
+                                  "  ratio number pb=4\n"
+                                  "  raw any pb=5\n"
+                                  "  nums []int32 pb=6,packed\n"
+                                  "  extra map[[]string] pb=7\n"
+                                  "  blob bytes pb=8\n"
+                                  "  self Gadget pb=9\n"
+                                  "  waits []io.k8s.apimachinery.pkg.apis.meta.v1.Duration pb=10\n"
+                                  "  flags []boolean pb=11\n"
+                                  "  name string pb=12\n";
 
 static struct schema_set *gadget_set;
 
@@ -549,8 +658,8 @@ static struct enc *ts(int64_t secs, int64_t nanos) {
 }
 
 static void test_times(void **state) {
-  json_t *g = decode_gadget(f_msg(f_msg(enc_new(), 1, ts(1704207905, 999999999)), 2,
-                                  ts(1704207905, 123456789)));
+  json_t *g = decode_gadget(
+      f_msg(f_msg(enc_new(), 1, ts(1704207905, 999999999)), 2, ts(1704207905, 123456789)));
   assert_string_equal(json_string_value(json_object_get(g, "when")), "2024-01-02T15:05:05Z");
   assert_string_equal(json_string_value(json_object_get(g, "at")), "2024-01-02T15:05:05.123456Z");
   json_decref(g);
@@ -571,9 +680,15 @@ static void test_durations(void **state) {
     int64_t ns;
     const char *want;
   } cases[] = {
-      {0, "0s"},           {1, "1ns"},          {1500, "1.5\xc2\xb5s"},
-      {250000000, "250ms"}, {1500000000, "1.5s"}, {60000000000LL, "1m0s"},
-      {5400000000000LL, "1h30m0s"}, {-90000000000LL, "-1m30s"}, {3661500000000LL, "1h1m1.5s"},
+      {0, "0s"},
+      {1, "1ns"},
+      {1500, "1.5\xc2\xb5s"},
+      {250000000, "250ms"},
+      {1500000000, "1.5s"},
+      {60000000000LL, "1m0s"},
+      {5400000000000LL, "1h30m0s"},
+      {-90000000000LL, "-1m30s"},
+      {3661500000000LL, "1h1m1.5s"},
   };
   struct enc *raw = enc_new();
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -609,7 +724,7 @@ static void test_scalars(void **state) {
   f_int(raw, 11, 1);
   f_int(raw, 11, 0);
   f_bytes(raw, 12, "ok\xff", 3); /* invalid UTF-8 becomes U+FFFD, as Go's JSON writes it */
-  f_int(raw, 99, 5);            /* unknown field numbers are skipped */
+  f_int(raw, 99, 5);             /* unknown field numbers are skipped */
   f_str(raw, 98, "x");
   json_t *g = decode_gadget(raw);
   json_t *want = json_loads("{\"apiVersion\":\"example.io/v1\",\"kind\":\"Gadget\",\"ratio\":0.5,"
@@ -699,7 +814,10 @@ static void test_bad_object(void **state) {
                "wrong wireType = 0 for field name");
   /* a length past the end of the embedded message */
   struct enc *raw = enc_new();
-  put_raw(raw, "\x0a\x05\x0a\x09" "abc", 7);
+  put_raw(raw,
+          "\x0a\x05\x0a\x09"
+          "abc",
+          7);
   expect_error("", "v1", "ConfigMap", body("v1", "ConfigMap", raw), 400,
                "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: unexpected EOF");
   /* a truncated varint inside the object */
@@ -719,9 +837,10 @@ static void test_bad_object(void **state) {
                body("v1", "ConfigMap", f_msg(enc_new(), 2, f_int(f_str(enc_new(), 1, "k"), 2, 1))),
                400, "wrong wireType = 0 for field data");
   /* a Time with a string for seconds */
-  expect_error("", "v1", "ConfigMap",
-               body("v1", "ConfigMap", f_msg(enc_new(), 1, f_msg(enc_new(), 8, f_str(enc_new(), 1, "x")))),
-               400, "wrong wireType = 2 for field Seconds");
+  expect_error(
+      "", "v1", "ConfigMap",
+      body("v1", "ConfigMap", f_msg(enc_new(), 1, f_msg(enc_new(), 8, f_str(enc_new(), 1, "x")))),
+      400, "wrong wireType = 2 for field Seconds");
 }
 
 static void test_bad_scalars(void **state) {
@@ -771,9 +890,8 @@ static void test_depth_limit(void **state) {
 static void test_no_protobuf_numbers(void **state) {
   struct schema_set *set = NULL;
   char *msg = NULL;
-  assert_int_equal(schema_set_parse("package x\ntype Thing gvk=x.io/v1/Thing\n  a string\n", &set,
-                                    &msg),
-                   0);
+  assert_int_equal(
+      schema_set_parse("package x\ntype Thing gvk=x.io/v1/Thing\n  a string\n", &set, &msg), 0);
   struct api_resource r = {.group = "x.io", .version = "v1", .kind = "Thing"};
   r.schema = schema_find(set, "x.Thing");
   expect_error_bytes(&r, "k8s\0", 4, 415, "the body of the request was in an unknown format");
@@ -818,6 +936,9 @@ int main(void) {
       cmocka_unit_test(test_pdb_pointer_intstr),
       cmocka_unit_test(test_ingress_inlined_rule_value),
       cmocka_unit_test(test_pod_template_volume_probe),
+      cmocka_unit_test(test_ephemeral_container),
+      cmocka_unit_test(test_captured_kubectl_bodies),
+      cmocka_unit_test(test_admission_rules_two_levels),
       cmocka_unit_test_setup_teardown(test_times, gadget_setup, gadget_teardown),
       cmocka_unit_test_setup_teardown(test_durations, gadget_setup, gadget_teardown),
       cmocka_unit_test_setup_teardown(test_scalars, gadget_setup, gadget_teardown),

@@ -13,8 +13,6 @@ CFLAGS   += -std=gnu11 -Wall -Wextra $(WERROR) -Wno-unused-parameter \
             -Wno-missing-field-initializers -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
 
-# Layers, lowest first: each is one static archive, so a binary pulls only what it uses.
-LAYERS   := lib store api client apiserver
 SRC_main := src/cmd/main.c
 SRCS     := $(filter-out $(SRC_main),$(shell find src -name '*.c' | sort))
 OBJS     := $(SRCS:%.c=$(BUILD)/obj/%.o)
@@ -85,13 +83,15 @@ fuzz-replay: fuzz-bins
 e2e: all
 	tests/e2e/run.sh $(BUILD)/ckube
 
+JOBS ?= $(shell nproc)
+
 test: deps
-	$(MAKE) all unit-bins fuzz-bins
-	$(MAKE) asan
+	$(MAKE) -j$(JOBS) all unit-bins fuzz-bins
+	$(MAKE) -j$(JOBS) asan
 	tests/run-all.sh
 
 run: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	scripts/run.sh $(BUILD)/ckube
 
 lint:

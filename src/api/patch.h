@@ -78,12 +78,15 @@ int patch_merge(const json_t *doc, const json_t *patch, json_t **ret, struct api
  * objects and list items, `$retainKeys`, `$setElementOrder/<field>`,
  * `$deleteFromPrimitiveList/<field>`. Fields of type any, or unknown to the schema, merge
  * without schema (objects merge, lists replace). Directive keys never reach the result.
+ * Merged lists are ordered exactly as kube-apiserver orders them: by $setElementOrder when
+ * given, patch items in patch order otherwise, live-only items kept at their live places.
  * Errors, as kube-apiserver reports them:
  *   patch not an object: 400 BadRequest
  *       `json: cannot unmarshal <type> into Go value of type map[string]interface {}`
- *   malformed directives: 400 BadRequest `invalid patch format of retainKeys` (also
- *       `... of primitive list`, `... of setElementOrder list`)
- *   a list of lists, or patch content outside $retainKeys: 422 Invalid
+ *   malformed directives, or patch content outside $retainKeys: 400 BadRequest
+ *       `invalid patch format of retainKeys` (also `... of primitive list`,
+ *       `... of setElementOrder list`)
+ *   a list of lists under a merge strategy: 422 Invalid
  *       `the server rejected our request due to an error in our request`
  *   anything else (a list item without its merge key, an unknown $patch value, mixed item
  *       types...): 500 with no reason and Go's own text, e.g.

@@ -192,7 +192,8 @@ static void namespace_prepare_create(json_t *obj) {
   bool has = false;
   size_t i;
   json_t *f;
-  json_array_foreach(fin, i, f) has |= json_is_string(f) && streq(json_string_value(f), "kubernetes");
+  json_array_foreach(fin, i, f) has |=
+      json_is_string(f) && streq(json_string_value(f), "kubernetes");
   if (!has)
     json_array_append_new(fin, json_string("kubernetes"));
   json_t *status = json_object_ensure(obj, "status");
@@ -394,7 +395,9 @@ static void secret_fold_string_data(json_t *obj) {
   json_object_del(obj, "stringData");
 }
 
-static void secret_prepare_create(json_t *obj) { secret_fold_string_data(obj); }
+static void secret_prepare_create(json_t *obj) {
+  secret_fold_string_data(obj);
+}
 static void secret_prepare_update(json_t *obj, const json_t *old) {
   (void)old;
   secret_fold_string_data(obj);
@@ -424,11 +427,15 @@ static void secret_json_key(const json_t *data, const char *key, struct field_er
   else if (json_decode(raw, (size_t)n, &doc, NULL) < 0)
     why = "invalid JSON";
   else if (!json_is_object(doc))
-    why = json_is_array(doc)    ? "json: cannot unmarshal array into Go value of type map[string]interface {}"
-          : json_is_string(doc) ? "json: cannot unmarshal string into Go value of type map[string]interface {}"
-          : json_is_number(doc) ? "json: cannot unmarshal number into Go value of type map[string]interface {}"
-          : json_is_boolean(doc) ? "json: cannot unmarshal bool into Go value of type map[string]interface {}"
-                                 : NULL;
+    why = json_is_array(doc)
+              ? "json: cannot unmarshal array into Go value of type map[string]interface {}"
+          : json_is_string(doc)
+              ? "json: cannot unmarshal string into Go value of type map[string]interface {}"
+          : json_is_number(doc)
+              ? "json: cannot unmarshal number into Go value of type map[string]interface {}"
+          : json_is_boolean(doc)
+              ? "json: cannot unmarshal bool into Go value of type map[string]interface {}"
+              : NULL;
   if (why) {
     _cleanup_json_ json_t *redacted = json_string("<secret contents redacted>");
     field_errors_invalid(errs, p, redacted, why);
@@ -449,8 +456,7 @@ static void secret_validate(const json_t *obj, const json_t *old, struct field_e
   if (streq(type, "kubernetes.io/service-account-token")) {
     if (!*str_or_empty(json_path((json_t *)obj, "metadata.annotations"),
                        "kubernetes.io/service-account.name"))
-      field_errors_required(errs, "metadata.annotations[kubernetes.io/service-account.name]",
-                            NULL);
+      field_errors_required(errs, "metadata.annotations[kubernetes.io/service-account.name]", NULL);
   } else if (streq(type, "kubernetes.io/dockercfg")) {
     secret_json_key(data, ".dockercfg", errs);
   } else if (streq(type, "kubernetes.io/dockerconfigjson")) {
@@ -487,11 +493,18 @@ const struct api_strategy strategy_secrets = {
 /* ---- Event (core/v1) ---- */
 
 static const char *event_field_label(const json_t *obj, const char *label) {
-  static const char *const paths[] = {
-      "involvedObject.kind",      "involvedObject.namespace",       "involvedObject.name",
-      "involvedObject.uid",       "involvedObject.apiVersion",      "involvedObject.resourceVersion",
-      "involvedObject.fieldPath", "reason",                         "reportingComponent",
-      "source",                   "type",                           NULL};
+  static const char *const paths[] = {"involvedObject.kind",
+                                      "involvedObject.namespace",
+                                      "involvedObject.name",
+                                      "involvedObject.uid",
+                                      "involvedObject.apiVersion",
+                                      "involvedObject.resourceVersion",
+                                      "involvedObject.fieldPath",
+                                      "reason",
+                                      "reportingComponent",
+                                      "source",
+                                      "type",
+                                      NULL};
   for (size_t i = 0; paths[i]; i++)
     if (streq(label, paths[i]))
       return str_or_empty(obj, streq(label, "source") ? "source.component" : paths[i]);
@@ -509,10 +522,12 @@ static void event_validate(const json_t *obj, const json_t *old, struct field_er
      * objects, for old clients). */
     bool ok = *io_ns ? streq(ns, io_ns) : (!*ns || streq(ns, "default"));
     if (!ok)
-      field_errors_invalid(errs, "involvedObject.namespace", io_val, "does not match event.namespace");
+      field_errors_invalid(errs, "involvedObject.namespace", io_val,
+                           "does not match event.namespace");
   } else {
     if (!*io_ns && !streq(ns, "default") && !streq(ns, "kube-system"))
-      field_errors_invalid(errs, "involvedObject.namespace", io_val, "does not match event.namespace");
+      field_errors_invalid(errs, "involvedObject.namespace", io_val,
+                           "does not match event.namespace");
     const json_t *rc = json_object_get(obj, "reportingComponent");
     if (!json_is_string(rc) || !*json_string_value(rc)) {
       field_errors_required(errs, "reportingComponent", NULL);
@@ -540,7 +555,8 @@ const struct api_strategy strategy_events = {
 
 #define HIGHEST_USER_PRIORITY 1000000000
 
-static void priorityclass_validate(const json_t *obj, const json_t *old, struct field_errors *errs) {
+static void priorityclass_validate(const json_t *obj, const json_t *old,
+                                   struct field_errors *errs) {
   const char *name = str_or_empty(obj, "metadata.name");
   json_int_t value = json_integer_value(json_object_get(obj, "value"));
   bool global = bool_at(obj, "globalDefault");
@@ -593,7 +609,8 @@ static void lease_validate(const json_t *obj, const json_t *old, struct field_er
   const json_t *preferred = json_object_get(spec, "preferredHolder");
   if (json_is_string(preferred) && *json_string_value(preferred) &&
       !(json_is_string(strategy) && *json_string_value(strategy)))
-    field_errors_forbidden(errs, "spec.preferredHolder", "may only be specified if `strategy` is defined");
+    field_errors_forbidden(errs, "spec.preferredHolder",
+                           "may only be specified if `strategy` is defined");
   (void)old;
 }
 

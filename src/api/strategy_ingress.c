@@ -123,12 +123,13 @@ static void host_validate(const json_t *host, const char *path, struct field_err
     /* A wildcard stands for exactly one leading label. */
     _cleanup_free_ char *rest = xasprintf("x%s", h + 1);
     if (valid_dns1123_subdomain(rest, NULL) || strchr(h + 2, '*'))
-      field_errors_invalid(errs, path, host,
-                           "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid "
-                           "DNS subdomain, which must consist of lower case alphanumeric "
-                           "characters, '-' or '.' and end with an alphanumeric character (e.g. "
-                           "'*.example.com', regex used for validation is "
-                           "'\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
+      field_errors_invalid(
+          errs, path, host,
+          "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid "
+          "DNS subdomain, which must consist of lower case alphanumeric "
+          "characters, '-' or '.' and end with an alphanumeric character (e.g. "
+          "'*.example.com', regex used for validation is "
+          "'\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
     return;
   }
   valid_dns1123_subdomain(h, &m);

@@ -15,7 +15,9 @@ static const char *str_at(const json_t *obj, const char *key) {
   return json_is_string(v) ? json_string_value(v) : "";
 }
 
-static bool has_str(const json_t *obj, const char *key) { return *str_at(obj, key) != 0; }
+static bool has_str(const json_t *obj, const char *key) {
+  return *str_at(obj, key) != 0;
+}
 
 /* ---- defaults ---- */
 
@@ -58,8 +60,9 @@ static void container_default(json_t *c) {
   if (!json_is_object(c))
     return;
   if (!has_str(c, "imagePullPolicy"))
-    json_object_set_new(c, "imagePullPolicy",
-                        json_string(image_is_latest(str_at(c, "image")) ? "Always" : "IfNotPresent"));
+    json_object_set_new(
+        c, "imagePullPolicy",
+        json_string(image_is_latest(str_at(c, "image")) ? "Always" : "IfNotPresent"));
 }
 
 /* Host-network pods listen on the node: an unset host port is the container port. */
@@ -266,7 +269,8 @@ static bool overcommit_allowed(const char *name) {
   return native && !startswith(name, "hugepages-");
 }
 
-static void resource_list_validate(const json_t *list, const char *path, struct field_errors *errs) {
+static void resource_list_validate(const json_t *list, const char *path,
+                                   struct field_errors *errs) {
   const char *k;
   json_t *v;
   json_object_foreach((json_t *)list, k, v) {
@@ -497,7 +501,8 @@ static void container_validate(const json_t *c, const char *cpath, enum containe
     if (kind == CONTAINER_EPHEMERAL)
       field_errors_forbidden(errs, p, "cannot be set for an Ephemeral Container");
     else if (kind == CONTAINER_INIT && !sidecar)
-      field_errors_forbidden(errs, p, "may not be set for init containers without restartPolicy=Always");
+      field_errors_forbidden(errs, p,
+                             "may not be set for init containers without restartPolicy=Always");
     else
       probe_validate(c, cpath, probes[n], errs);
   }
@@ -557,12 +562,14 @@ static void containers_validate(const json_t *spec, const char *path, struct fie
         json_int_t hp = json_integer_value(json_object_get(p, "hostPort"));
         if (hp == 0)
           continue;
-        char *key = xasprintf("%s/%s/%lld", str_at(p, "protocol"), str_at(p, "hostIP"), (long long)hp);
+        char *key =
+            xasprintf("%s/%s/%lld", str_at(p, "protocol"), str_at(p, "hostIP"), (long long)hp);
         bool dup = false;
         for (size_t k = 0; k < seen_n && !dup; k++)
           dup = streq(seen[k], key);
         if (dup) {
-          _cleanup_free_ char *pp = xasprintf("%s.%s[%zu].ports[%zu].hostPort", path, lists[l].key, i, j);
+          _cleanup_free_ char *pp =
+              xasprintf("%s.%s[%zu].ports[%zu].hostPort", path, lists[l].key, i, j);
           _cleanup_json_ json_t *kv = json_string(key);
           field_errors_duplicate(errs, pp, kv);
           free(key);
@@ -579,15 +586,38 @@ static void containers_validate(const json_t *spec, const char *path, struct fie
   free(names);
 }
 
-/* The volume source fields of core/v1 Volume (everything but name). */
-static const char *const volume_sources[] = {
-    "hostPath",   "emptyDir",     "gcePersistentDisk", "awsElasticBlockStore", "gitRepo",
-    "secret",     "nfs",          "iscsi",             "glusterfs",            "persistentVolumeClaim",
-    "rbd",        "flexVolume",   "cinder",            "cephfs",               "flocker",
-    "downwardAPI", "fc",          "azureFile",         "configMap",            "vsphereVolume",
-    "quobyte",    "azureDisk",    "photonPersistentDisk", "projected",         "portworxVolume",
-    "scaleIO",    "storageos",    "csi",               "ephemeral",            "image",
-    NULL};
+/* The volume source fields of core/v1 Volume (everything but name), in the order kube
+ * checks them: a second source is reported where this order meets it. */
+static const char *const volume_sources[] = {"emptyDir",
+                                             "hostPath",
+                                             "gitRepo",
+                                             "gcePersistentDisk",
+                                             "awsElasticBlockStore",
+                                             "secret",
+                                             "nfs",
+                                             "iscsi",
+                                             "glusterfs",
+                                             "flexVolume",
+                                             "cinder",
+                                             "cephfs",
+                                             "flocker",
+                                             "persistentVolumeClaim",
+                                             "rbd",
+                                             "quobyte",
+                                             "downwardAPI",
+                                             "fc",
+                                             "azureFile",
+                                             "vsphereVolume",
+                                             "photonPersistentDisk",
+                                             "portworxVolume",
+                                             "azureDisk",
+                                             "storageos",
+                                             "projected",
+                                             "scaleIO",
+                                             "csi",
+                                             "ephemeral",
+                                             "image",
+                                             NULL};
 
 static void volumes_validate(const json_t *spec, const char *path, struct field_errors *errs) {
   const json_t *volumes = json_object_get(spec, "volumes");
@@ -602,9 +632,12 @@ static void volumes_validate(const json_t *spec, const char *path, struct field_
         field_errors_duplicate(errs, np, json_object_get(v, "name"));
         break;
       }
+    size_t seen = 0;
     for (size_t s = 0; volume_sources[s]; s++) {
       _cleanup_free_ char *sp = xasprintf("%s.%s", vp, volume_sources[s]);
-      if (strategy_errors_drop(errs, sp, CAUSE_FORBIDDEN))
+      strategy_errors_drop(errs, sp, CAUSE_FORBIDDEN);
+      const json_t *src = json_object_get(v, volume_sources[s]);
+      if (src && !json_is_null(src) && seen++ > 0)
         field_errors_forbidden(errs, sp, "may not specify more than 1 volume type");
     }
     if (count_set(v, volume_sources) == 0)
@@ -652,7 +685,8 @@ static void tolerations_validate(const json_t *spec, const char *path, struct fi
     if (ts && !json_is_null(ts) && !streq(str_at(t, "effect"), "NoExecute")) {
       _cleanup_free_ char *ep = xasprintf("%s.effect", tp);
       _cleanup_json_ json_t *ev = json_string(str_at(t, "effect"));
-      field_errors_invalid(errs, ep, ev, "effect must be 'NoExecute' when `tolerationSeconds` is set");
+      field_errors_invalid(errs, ep, ev,
+                           "effect must be 'NoExecute' when `tolerationSeconds` is set");
     }
   }
 }
@@ -668,11 +702,13 @@ void strategy_pod_spec_validate(const json_t *spec, const char *path, struct fie
   tolerations_validate(spec, path, errs);
 
   const json_t *ads = json_object_get(spec, "activeDeadlineSeconds");
-  if (json_is_integer(ads) && (json_integer_value(ads) < 1 || json_integer_value(ads) > INT32_MAX)) {
+  if (json_is_integer(ads) &&
+      (json_integer_value(ads) < 1 || json_integer_value(ads) > INT32_MAX)) {
     _cleanup_free_ char *p = xasprintf("%s.activeDeadlineSeconds", path);
     field_errors_invalid(errs, p, ads, "must be between 1 and 2147483647, inclusive");
   }
-  if (streq(str_at(spec, "dnsPolicy"), "None") && !json_is_object(json_object_get(spec, "dnsConfig"))) {
+  if (streq(str_at(spec, "dnsPolicy"), "None") &&
+      !json_is_object(json_object_get(spec, "dnsConfig"))) {
     _cleanup_free_ char *p = xasprintf("%s.dnsConfig", path);
     field_errors_required(errs, p, "must provide `dnsConfig` when `dnsPolicy` is None");
   }
@@ -680,14 +716,17 @@ void strategy_pod_spec_validate(const json_t *spec, const char *path, struct fie
   if (json_array_size(json_object_get(dns, "nameservers")) > 3) {
     _cleanup_free_ char *p = xasprintf("%s.dnsConfig.nameservers", path);
     _cleanup_free_ char *v = json_encode(json_object_get(dns, "nameservers"));
-    field_errors_add(errs, CAUSE_INVALID, p, "Invalid value: %s: must not have more than 3 nameservers", v);
+    field_errors_add(errs, CAUSE_INVALID, p,
+                     "Invalid value: %s: must not have more than 3 nameservers", v);
   }
   static const struct {
     const char *key;
     int (*check)(const char *, char ***);
   } names[] = {
-      {"serviceAccountName", valid_dns1123_subdomain}, {"nodeName", valid_dns1123_subdomain},
-      {"hostname", valid_dns1123_label},               {"subdomain", valid_dns1123_label},
+      {"serviceAccountName", valid_dns1123_subdomain},
+      {"nodeName", valid_dns1123_subdomain},
+      {"hostname", valid_dns1123_label},
+      {"subdomain", valid_dns1123_label},
       {"priorityClassName", valid_dns1123_subdomain},
   };
   for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
@@ -708,10 +747,10 @@ void strategy_pod_template_validate(const json_t *tmpl, const char *path,
 
 /* ---- Pod updates ---- */
 
-#define POD_UPDATE_FORBIDDEN                                                                  \
-  "pod updates may not change fields other than `spec.containers[*].image`,"                  \
-  "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only "     \
-  "additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be "  \
+#define POD_UPDATE_FORBIDDEN                                                                       \
+  "pod updates may not change fields other than `spec.containers[*].image`,"                       \
+  "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only "          \
+  "additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be "       \
   "set to 1 if it was previously negative)"
 
 static bool toleration_in(const json_t *t, const json_t *list) {
@@ -746,7 +785,8 @@ static void pod_update_validate(const json_t *obj, const json_t *old, struct fie
       if (!*image) {
         strategy_errors_drop(errs, p, CAUSE_REQUIRED);
         field_errors_required(errs, p, NULL);
-      } else if (isspace((unsigned char)image[0]) || isspace((unsigned char)image[strlen(image) - 1])) {
+      } else if (isspace((unsigned char)image[0]) ||
+                 isspace((unsigned char)image[strlen(image) - 1])) {
         field_errors_invalid(errs, p, json_object_get(c, "image"),
                              "must not have leading or trailing whitespace");
       }
@@ -776,7 +816,8 @@ static void pod_update_validate(const json_t *obj, const json_t *old, struct fie
   json_array_foreach(otol, i, t) {
     if (!toleration_in(t, json_object_get(spec, "tolerations"))) {
       _cleanup_free_ char *p = xasprintf("spec.tolerations[%zu]", i);
-      field_errors_forbidden(errs, p, "existing toleration can not be modified except its tolerationSeconds");
+      field_errors_forbidden(
+          errs, p, "existing toleration can not be modified except its tolerationSeconds");
     }
   }
   if (json_equal((json_t *)spec, (json_t *)ospec))
@@ -832,10 +873,9 @@ static void pod_prepare_update(json_t *obj, const json_t *old) {
 }
 
 static const char *pod_field_label(const json_t *obj, const char *label) {
-  static const char *const paths[] = {"spec.nodeName",          "spec.restartPolicy",
-                                      "spec.schedulerName",     "spec.serviceAccountName",
-                                      "status.phase",           "status.podIP",
-                                      "status.nominatedNodeName", NULL};
+  static const char *const paths[] = {
+      "spec.nodeName", "spec.restartPolicy", "spec.schedulerName",       "spec.serviceAccountName",
+      "status.phase",  "status.podIP",       "status.nominatedNodeName", NULL};
   for (size_t i = 0; paths[i]; i++)
     if (streq(label, paths[i])) {
       const char *s = json_path_str((json_t *)obj, paths[i]);

@@ -34,8 +34,8 @@ static void pvc_spec_validate(const json_t *spec, const char *path, struct field
   quantity_t q;
   if (!storage) {
     field_errors_required(errs, sp, NULL);
-  } else if (json_is_string(storage) &&
-             quantity_parse(json_string_value(storage), &q, NULL) == 0 && quantity_sign(&q) <= 0) {
+  } else if (json_is_string(storage) && quantity_parse(json_string_value(storage), &q, NULL) == 0 &&
+             quantity_sign(&q) <= 0) {
     field_errors_invalid(errs, sp, storage, "must be greater than zero");
   }
   const json_t *cls = json_object_get(spec, "storageClassName");
@@ -55,7 +55,8 @@ static void pvc_validate(const json_t *obj, const json_t *old, struct field_erro
     return;
   /* Once created, only the requested size (growing) and the attributes class change;
    * the volume name may be set once when the claim binds. */
-  _cleanup_json_ json_t *a = json_deep_copy(spec), *b = json_deep_copy(json_object_get(old, "spec"));
+  _cleanup_json_ json_t *a = json_deep_copy(spec),
+                        *b = json_deep_copy(json_object_get(old, "spec"));
   if (!a || !b)
     return;
   json_t *areq = json_path(a, "resources.requests"), *breq = json_path(b, "resources.requests");

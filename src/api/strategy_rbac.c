@@ -75,7 +75,9 @@ static void subjects_default(json_t *obj) {
   }
 }
 
-static void binding_prepare_create(json_t *obj) { subjects_default(obj); }
+static void binding_prepare_create(json_t *obj) {
+  subjects_default(obj);
+}
 static void binding_prepare_update(json_t *obj, const json_t *old) {
   (void)old;
   subjects_default(obj);

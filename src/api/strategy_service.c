@@ -20,7 +20,9 @@ static const char *svc_type(const json_t *spec) {
   return *t ? t : "ClusterIP";
 }
 
-static bool is_headless(const json_t *spec) { return streq(str_at(spec, "clusterIP"), "None"); }
+static bool is_headless(const json_t *spec) {
+  return streq(str_at(spec, "clusterIP"), "None");
+}
 
 static bool externally_accessible(const json_t *spec) {
   const char *t = svc_type(spec);
@@ -38,7 +40,8 @@ bool strategy_service_needs_node_ports(const json_t *svc) {
   const char *t = svc_type(spec);
   if (streq(t, "NodePort"))
     return true;
-  return streq(t, "LoadBalancer") && !json_is_false(json_object_get(spec, "allocateLoadBalancerNodePorts"));
+  return streq(t, "LoadBalancer") &&
+         !json_is_false(json_object_get(spec, "allocateLoadBalancerNodePorts"));
 }
 
 /* clusterIP and clusterIPs say the same thing; a client may send either. */
@@ -79,7 +82,8 @@ static void service_default(json_t *obj) {
   if (!*str_at(spec, "internalTrafficPolicy") &&
       (streq(type, "ClusterIP") || streq(type, "NodePort") || streq(type, "LoadBalancer")))
     json_object_set_new(spec, "internalTrafficPolicy", json_string("Cluster"));
-  if (streq(type, "LoadBalancer") && !json_is_boolean(json_object_get(spec, "allocateLoadBalancerNodePorts")))
+  if (streq(type, "LoadBalancer") &&
+      !json_is_boolean(json_object_get(spec, "allocateLoadBalancerNodePorts")))
     json_object_set_new(spec, "allocateLoadBalancerNodePorts", json_true());
   normalize_cluster_ips(spec);
 
@@ -90,7 +94,8 @@ static void service_default(json_t *obj) {
     json_object_del(spec, "ipFamilyPolicy");
     return;
   }
-  bool selectorless_headless = is_headless(spec) && json_object_size(json_object_get(spec, "selector")) == 0;
+  bool selectorless_headless =
+      is_headless(spec) && json_object_size(json_object_get(spec, "selector")) == 0;
   if (!*str_at(spec, "ipFamilyPolicy"))
     json_object_set_new(spec, "ipFamilyPolicy",
                         json_string(selectorless_headless ? "RequireDualStack" : "SingleStack"));
@@ -144,7 +149,8 @@ static void service_prepare_update(json_t *obj, const json_t *old) {
         streq(str_at(spec, "externalTrafficPolicy"), "Local") &&
         json_object_get(ospec, "healthCheckNodePort"))
       json_object_set(spec, "healthCheckNodePort", json_object_get(ospec, "healthCheckNodePort"));
-    if (json_array_size(json_object_get(spec, "ipFamilies")) == 0 && json_object_get(ospec, "ipFamilies") && !is_ext)
+    if (json_array_size(json_object_get(spec, "ipFamilies")) == 0 &&
+        json_object_get(ospec, "ipFamilies") && !is_ext)
       json_object_set_new(spec, "ipFamilies", json_deep_copy(json_object_get(ospec, "ipFamilies")));
   }
   service_default(obj);
@@ -218,7 +224,8 @@ static void ports_validate(const json_t *spec, struct field_errors *errs) {
     const char *proto = str_at(p, "protocol");
     for (size_t j = 0; j < i; j++) {
       const json_t *q = json_array_get(ports, j);
-      if (json_integer_value(json_object_get(q, "port")) == json_integer_value(json_object_get(p, "port")) &&
+      if (json_integer_value(json_object_get(q, "port")) ==
+              json_integer_value(json_object_get(p, "port")) &&
           streq(str_at(q, "protocol"), proto)) {
         field_errors_add(errs, CAUSE_DUPLICATE, pp,
                          "Duplicate value: core.ServicePort{Name:\"\", Protocol:\"%s\", "
@@ -256,8 +263,9 @@ static void cluster_ips_validate(const json_t *spec, struct field_errors *errs) 
       continue;
     }
     if (valid_ip(s, NULL))
-      field_errors_invalid(errs, p, v, i == 0 ? "must be empty, 'None', or a valid IP address"
-                                              : "must be a valid IP address");
+      field_errors_invalid(errs, p, v,
+                           i == 0 ? "must be empty, 'None', or a valid IP address"
+                                  : "must be a valid IP address");
   }
   if (json_array_size(ips) > 2)
     field_errors_invalid(errs, "spec.clusterIPs", ips, "may only hold up to 2 values");
@@ -301,8 +309,9 @@ static void service_validate(const json_t *obj, const json_t *old, struct field_
   const json_t *hc = json_object_get(spec, "healthCheckNodePort");
   if (json_integer_value(hc) != 0 &&
       !(streq(type, "LoadBalancer") && streq(str_at(spec, "externalTrafficPolicy"), "Local")))
-    field_errors_invalid(errs, "spec.healthCheckNodePort", hc,
-                         "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'");
+    field_errors_invalid(
+        errs, "spec.healthCheckNodePort", hc,
+        "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'");
   if (!streq(type, "ExternalName") && !*str_at(spec, "internalTrafficPolicy"))
     field_errors_required(errs, "spec.internalTrafficPolicy", NULL);
   size_t i;

@@ -32,7 +32,8 @@ static void template_default(json_t *obj, const char *path) {
 }
 
 /* ValidateLabelSelector for a metav1.LabelSelector at path. */
-static void label_selector_validate(const json_t *sel, const char *path, struct field_errors *errs) {
+static void label_selector_validate(const json_t *sel, const char *path,
+                                    struct field_errors *errs) {
   if (!json_is_object(sel))
     return;
   _cleanup_free_ char *ml = xasprintf("%s.matchLabels", path);
@@ -47,7 +48,8 @@ static void label_selector_validate(const json_t *sel, const char *path, struct 
     if ((streq(op, "In") || streq(op, "NotIn")) && nvals == 0)
       field_errors_required(errs, vp, "must be specified when `operator` is 'In' or 'NotIn'");
     else if ((streq(op, "Exists") || streq(op, "DoesNotExist")) && nvals > 0)
-      field_errors_forbidden(errs, vp, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
+      field_errors_forbidden(errs, vp,
+                             "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
     const json_t *key = json_object_get(e, "key");
     if (json_is_string(key)) {
       _cleanup_free_ char *kp = xasprintf("%s.key", ep);
@@ -84,7 +86,8 @@ static void selector_immutable(const json_t *spec, const json_t *ospec, struct f
   if (selector_equal(sel, json_object_get(ospec, "selector")))
     return;
   _cleanup_free_ char *go = json_is_object(sel) ? strategy_go_label_selector(sel) : xstrdup("null");
-  field_errors_add(errs, CAUSE_INVALID, "spec.selector", "Invalid value: %s: field is immutable", go);
+  field_errors_add(errs, CAUSE_INVALID, "spec.selector", "Invalid value: %s: field is immutable",
+                   go);
 }
 
 /* The selector must select the pods the template makes. */
@@ -197,7 +200,9 @@ static void deployment_default(json_t *obj) {
   }
 }
 
-static void deployment_prepare_create(json_t *obj) { deployment_default(obj); }
+static void deployment_prepare_create(json_t *obj) {
+  deployment_default(obj);
+}
 static void deployment_prepare_update(json_t *obj, const json_t *old) {
   (void)old;
   deployment_default(obj);
@@ -228,7 +233,8 @@ static void deployment_validate(const json_t *obj, const json_t *old, struct fie
   const json_t *pds = json_object_get(spec, "progressDeadlineSeconds");
   if (json_is_integer(pds) &&
       json_integer_value(pds) <= json_integer_value(json_object_get(spec, "minReadySeconds")))
-    field_errors_invalid(errs, "spec.progressDeadlineSeconds", pds, "must be greater than minReadySeconds");
+    field_errors_invalid(errs, "spec.progressDeadlineSeconds", pds,
+                         "must be greater than minReadySeconds");
   if (old)
     selector_immutable(spec, json_object_get(old, "spec"), errs);
 }
@@ -241,7 +247,9 @@ const struct api_strategy strategy_deployments = {
 
 /* ---- ReplicaSet ---- */
 
-static void template_prepare_create(json_t *obj) { template_default(obj, "spec.template.spec"); }
+static void template_prepare_create(json_t *obj) {
+  template_default(obj, "spec.template.spec");
+}
 static void template_prepare_update(json_t *obj, const json_t *old) {
   (void)old;
   template_default(obj, "spec.template.spec");
@@ -281,7 +289,9 @@ static void statefulset_default(json_t *obj) {
     set_if_absent(ru, "partition", json_integer(0));
 }
 
-static void statefulset_prepare_create(json_t *obj) { statefulset_default(obj); }
+static void statefulset_prepare_create(json_t *obj) {
+  statefulset_default(obj);
+}
 static void statefulset_prepare_update(json_t *obj, const json_t *old) {
   (void)old;
   statefulset_default(obj);
@@ -292,16 +302,21 @@ static void statefulset_validate(const json_t *obj, const json_t *old, struct fi
   const json_t *spec = json_object_get(obj, "spec");
   const json_t *us = json_object_get(spec, "updateStrategy");
   if (streq(str_at(us, "type"), "OnDelete") && json_is_object(json_object_get(us, "rollingUpdate")))
-    field_errors_add(errs, CAUSE_INVALID, "spec.updateStrategy.rollingUpdate",
-                     "Invalid value: apps.RollingUpdateStatefulSetStrategy{Partition:%lld, "
-                     "MaxUnavailable:(*intstr.IntOrString)(nil)}: only allowed for updateStrategy "
-                     "'RollingUpdate'",
-                     (long long)json_integer_value(json_path((json_t *)us, "rollingUpdate.partition")));
+    field_errors_add(
+        errs, CAUSE_INVALID, "spec.updateStrategy.rollingUpdate",
+        "Invalid value: apps.RollingUpdateStatefulSetStrategy{Partition:%lld, "
+        "MaxUnavailable:(*intstr.IntOrString)(nil)}: only allowed for updateStrategy "
+        "'RollingUpdate'",
+        (long long)json_integer_value(json_path((json_t *)us, "rollingUpdate.partition")));
   if (!old)
     return;
   /* Only these may change; everything else in spec is fixed at creation. */
-  _cleanup_json_ json_t *a = json_deep_copy(spec), *b = json_deep_copy(json_object_get(old, "spec"));
-  static const char *const mutable_fields[] = {"replicas", "ordinals", "template", "updateStrategy",
+  _cleanup_json_ json_t *a = json_deep_copy(spec),
+                        *b = json_deep_copy(json_object_get(old, "spec"));
+  static const char *const mutable_fields[] = {"replicas",
+                                               "ordinals",
+                                               "template",
+                                               "updateStrategy",
                                                "persistentVolumeClaimRetentionPolicy",
                                                "minReadySeconds"};
   for (size_t i = 0; i < ARRAY_SIZE(mutable_fields); i++) {
@@ -341,7 +356,9 @@ static void daemonset_default(json_t *obj) {
   }
 }
 
-static void daemonset_prepare_create(json_t *obj) { daemonset_default(obj); }
+static void daemonset_prepare_create(json_t *obj) {
+  daemonset_default(obj);
+}
 static void daemonset_prepare_update(json_t *obj, const json_t *old) {
   (void)old;
   daemonset_default(obj);
@@ -390,7 +407,9 @@ static void rc_default(json_t *obj) {
     json_object_set_new(md, "labels", json_deep_copy(labels));
 }
 
-static void rc_prepare_create(json_t *obj) { rc_default(obj); }
+static void rc_prepare_create(json_t *obj) {
+  rc_default(obj);
+}
 static void rc_prepare_update(json_t *obj, const json_t *old) {
   (void)old;
   rc_default(obj);
@@ -545,7 +564,8 @@ static void job_spec_validate(const json_t *spec, const char *path, bool need_se
       field_errors_not_supported(errs, rpp, v, ok);
     } else if (json_is_object(json_object_get(spec, "podFailurePolicy")) && !streq(rp, "Never")) {
       _cleanup_json_ json_t *v = json_string(rp);
-      field_errors_invalid(errs, rpp, v, "only \"Never\" is supported when podFailurePolicy is specified");
+      field_errors_invalid(errs, rpp, v,
+                           "only \"Never\" is supported when podFailurePolicy is specified");
     }
   }
   bool indexed = streq(str_at(spec, "completionMode"), "Indexed");
@@ -587,7 +607,9 @@ static void cronjob_default(json_t *obj) {
   template_default(obj, "spec.jobTemplate.spec.template.spec");
 }
 
-static void cronjob_prepare_create(json_t *obj) { cronjob_default(obj); }
+static void cronjob_prepare_create(json_t *obj) {
+  cronjob_default(obj);
+}
 static void cronjob_prepare_update(json_t *obj, const json_t *old) {
   (void)old;
   cronjob_default(obj);
@@ -599,8 +621,8 @@ struct cron_field {
   unsigned names_base;
 };
 
-static const char *const month_names[] = {"jan", "feb", "mar", "apr", "may", "jun",
-                                          "jul", "aug", "sep", "oct", "nov", "dec", NULL};
+static const char *const month_names[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul",
+                                          "aug", "sep", "oct", "nov", "dec", NULL};
 static const char *const dow_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL};
 
 /* Parses one number or name of a cron field the way the cron library does; returns an
@@ -618,7 +640,8 @@ static char *cron_number(const char *s, const struct cron_field *f, long *ret) {
   for (const char *q = p; *q; q++)
     ok &= isdigit((unsigned char)*q) != 0;
   if (!ok || strlen(p) > 18)
-    return xasprintf("failed to parse int from %s: strconv.Atoi: parsing \"%s\": invalid syntax", s, s);
+    return xasprintf("failed to parse int from %s: strconv.Atoi: parsing \"%s\": invalid syntax", s,
+                     s);
   long n = strtol(s, NULL, 10);
   if (n < 0)
     return xasprintf("negative number (%ld) not allowed: %s", n, s);
@@ -746,7 +769,8 @@ static char *cron_check(const char *schedule) {
     char *list = xstrdup("");
     char *save2 = NULL;
     bool first = true;
-    for (char *t = strtok_r(copy, " \t\n\r\v\f", &save2); t; t = strtok_r(NULL, " \t\n\r\v\f", &save2)) {
+    for (char *t = strtok_r(copy, " \t\n\r\v\f", &save2); t;
+         t = strtok_r(NULL, " \t\n\r\v\f", &save2)) {
       char *next = xasprintf("%s%s%s", list, first ? "" : " ", t);
       free(list);
       list = next;
@@ -756,8 +780,11 @@ static char *cron_check(const char *schedule) {
     free(list);
     return msg;
   }
-  const struct cron_field defs[5] = {
-      {0, 59, NULL, 0}, {0, 23, NULL, 0}, {1, 31, NULL, 0}, {1, 12, month_names, 1}, {0, 6, dow_names, 0}};
+  const struct cron_field defs[5] = {{0, 59, NULL, 0},
+                                     {0, 23, NULL, 0},
+                                     {1, 31, NULL, 0},
+                                     {1, 12, month_names, 1},
+                                     {0, 6, dow_names, 0}};
   for (size_t i = 0; i < 5; i++) {
     char *save3 = NULL;
     for (char *part = strtok_r(fields[i], ",", &save3); part; part = strtok_r(NULL, ",", &save3)) {
@@ -800,8 +827,9 @@ static void timezone_validate(const json_t *tz, struct field_errors *errs) {
     return;
   }
   if (!strcasecmp(s, "Local")) {
-    field_errors_invalid(errs, "spec.timeZone", tz,
-                         "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones");
+    field_errors_invalid(
+        errs, "spec.timeZone", tz,
+        "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones");
     return;
   }
   /* The zones Go knows: UTC, and the system's tz database. */

@@ -822,9 +822,14 @@ static void handle_patch(struct resource_context *ctx, const struct resource_req
       respond_error(resp, &err);
       return;
     }
-    /* A resourceVersion in the patch is a precondition; without one, a conflict with a
-     * concurrent writer is retried on the fresh object, as kube-apiserver does. */
-    bool pinned = json_path(patch, "metadata.resourceVersion") != NULL;
+    /* A resourceVersion the patch sets is a precondition: a patch re-applied to a newer
+     * object then asks for an old version and fails, while an unpinned patch is simply
+     * retried on the fresh object after a concurrent write, as kube-apiserver does. */
+    if (patch_requested_resource_version(target, patched)) {
+      store_error(&err, r, req->info.name, -ESTALE);
+      respond_error(resp, &err);
+      return;
+    }
     if (scale) {
       json_t *replicas = json_path(patched, "spec.replicas");
       json_t *next = json_deep_copy(old);
@@ -835,7 +840,7 @@ static void handle_patch(struct resource_context *ctx, const struct resource_req
     }
     rc = do_update(ctx, req, r, &patched, old, old_rev,
                    kind == PATCH_APPLY ? NULL : default_manager, &err);
-    if (rc == -ESTALE && !pinned && attempt < MAX_PATCH_RETRIES)
+    if (rc == -ESTALE && attempt < MAX_PATCH_RETRIES)
       continue;
     if (rc < 0) {
       respond_error(resp, &err);

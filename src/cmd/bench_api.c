@@ -204,7 +204,8 @@ static bool expect(struct phase *ph, const char *what, int r, const struct rest_
     return false;
   }
   if (resp->status != want) {
-    note_error(ph->b, what, resp->status, resp->body);
+    _cleanup_free_ char *w = xasprintf("%s (%s)", what, ph->name);
+    note_error(ph->b, w, resp->status, resp->body);
     atomic_fetch_add(&ph->errors, 1);
     return false;
   }
@@ -219,7 +220,9 @@ static void op_cm_create(struct phase *ph, long i, struct lat *lat, struct lat *
   _cleanup_rest_response_ struct rest_response resp = {0};
   int r;
   double ms = timed(b, &req, &resp, &r);
-  if (!expect(ph, "create configmap", r, &resp, 201))
+  char what[64];
+  snprintf(what, sizeof(what), "create configmap bench-cm-%06ld", i);
+  if (!expect(ph, what, r, &resp, 201))
     return;
   lat_add(lat, ms);
   b->cms[i].exists = true;
@@ -243,7 +246,9 @@ static void op_pod_create(struct phase *ph, long i, struct lat *lat, struct lat 
   _cleanup_rest_response_ struct rest_response resp = {0};
   int r;
   double ms = timed(b, &req, &resp, &r);
-  if (!expect(ph, "create pod", r, &resp, 201))
+  char what[64];
+  snprintf(what, sizeof(what), "create pod bench-pod-%06ld", i);
+  if (!expect(ph, what, r, &resp, 201))
     return;
   b->pods[i].exists = true;
   lat_add(lat, ms);
@@ -452,9 +457,13 @@ static int on_watch_line(void *ud, long status, const char *line, size_t len) {
   }
   /* Parsing a thousand copies of each event would measure this client, not the server:
    * find the annotation by its text. */
-  const char *p = strstr(line, "\"" SEQ_ANNOTATION "\":\"");
+  static const char key[] = "\"" SEQ_ANNOTATION "\":\"";
+  const char *p = strstr(line, key);
   if (p) {
-    long seq = strtol(p + sizeof(SEQ_ANNOTATION) + 4, NULL, 10);
+    char *end;
+    long seq = strtol(p + sizeof(key) - 1, &end, 10);
+    if (*end != '"')
+      seq = -1;
     if (seq >= 0 && seq < wb->n_events) {
       double *slot = &wb->recv_at[(size_t)w->id * (size_t)wb->n_events + (size_t)seq];
       if (*slot == 0) {

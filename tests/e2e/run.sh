@@ -38,21 +38,36 @@ if ! curl -sk "https://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
 fi
 
 versions=${KUBECTL_VERSIONS:-"1.32 1.27 1.33"}
-pass=0 fail=0
+# Every (kubectl version, test) pair runs as its own job, E2E_JOBS at a time; each uses
+# its own namespace, so they share the one server safely.
+jobs=()
 for v in $versions; do
   if [ "$v" = 1.32 ]; then kc=$(command -v kubectl); else kc=/usr/lib/google-cloud-sdk/bin/kubectl.$v; fi
   [ -x "$kc" ] || { echo "skip kubectl $v: not installed"; continue; }
   for t in "$here"/test_*.sh; do
     name=$(basename "$t" .sh)
     if [ ${#only[@]} -gt 0 ] && [[ ! " ${only[*]} " =~ " $name " ]]; then continue; fi
-    log=$work/$name-$v.log
-    if KUBECTL=$kc KUBECTL_VERSION=$v NS="e2e-${name#test_}-${v/./-}" timeout 300 bash "$t" >"$log" 2>&1; then
-      echo "PASS $name (kubectl $v)"; pass=$((pass+1))
-    else
-      echo "FAIL $name (kubectl $v)"; sed 's/^/    /' "$log" | tail -60; fail=$((fail+1))
-    fi
+    jobs+=("$v $kc $t")
   done
 done
+run_job() {
+  local v=$1 kc=$2 t=$3 name log
+  name=$(basename "$t" .sh)
+  log=$work/$name-$v.log
+  if KUBECTL=$kc KUBECTL_VERSION=$v NS="e2e-${name#test_}-${v/./-}" \
+     KUBECACHEDIR=$work/kubecache-$v-$name timeout 300 bash "$t" >"$log" 2>&1; then
+    echo "PASS $name (kubectl $v)"
+  else
+    echo "FAIL $name (kubectl $v)"; sed 's/^/    /' "$log" | tail -60
+  fi
+}
+export -f run_job
+export work
+pass=0 fail=0
+while IFS= read -r line; do
+  echo "$line"
+  case "$line" in PASS*) pass=$((pass+1));; FAIL*) fail=$((fail+1));; esac
+done < <(printf '%s\n' "${jobs[@]}" | xargs -P "${E2E_JOBS:-3}" -L 1 bash -c 'run_job "$0" "$1" "$2"')
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "FAIL: the server died during the tests"; tail -50 "$work/server.log"; fail=$((fail+1))
 else

@@ -60,6 +60,8 @@ static const struct admission_plugin namespace_lifecycle_plugin = {
 
 static const struct admission_plugin *const plugins[] = {
     &namespace_lifecycle_plugin,
+    &admission_default_toleration_seconds,
+    &admission_priority,
     &admission_service_alloc,
 };
 

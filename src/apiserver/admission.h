@@ -52,5 +52,7 @@ int admission_decode(const struct api_resource *r, json_t *obj, const char *fiel
  * admission_finish() with the outcome of the write. */
 int admission_run(const struct admission_attrs *a, struct api_error *err);
 
-/* The service IP and node-port allocator (alloc.c), an admission plugin. */
-extern const struct admission_plugin admission_service_alloc;
+/* The plugins, each in its own file, listed in admission.c in the order they run. */
+extern const struct admission_plugin admission_service_alloc;             /* alloc.c */
+extern const struct admission_plugin admission_priority;                  /* admission_pods.c */
+extern const struct admission_plugin admission_default_toleration_seconds; /* admission_pods.c */

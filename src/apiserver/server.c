@@ -233,6 +233,29 @@ static int bootstrap(struct apiserver *s, char **ret_err) {
       return rc;
     }
   }
+  /* The two system priority classes kube-apiserver creates. */
+  static const struct {
+    const char *name;
+    int value;
+    const char *description;
+  } classes[] = {
+      {"system-node-critical", 2000001000, "For system pods that must stay on their node."},
+      {"system-cluster-critical", 2000000000,
+       "For system pods the cluster needs, which may move to another node."},
+  };
+  const struct api_resource *pcr = api_registry_find("scheduling.k8s.io", "v1", "priorityclasses");
+  for (size_t i = 0; i < ARRAY_SIZE(classes); i++) {
+    _cleanup_json_ json_t *pc = json_pack("{s:s,s:s,s:{s:s},s:i,s:s}", "apiVersion",
+                                          "scheduling.k8s.io/v1", "kind", "PriorityClass",
+                                          "metadata", "name", classes[i].name, "value",
+                                          classes[i].value, "description", classes[i].description);
+    _cleanup_api_error_ struct api_error perr = {0};
+    int rc = resource_create_object(&s->rest, pcr, pc, &perr);
+    if (rc < 0 && rc != -EEXIST) {
+      *ret_err = xasprintf("creating priority class %s: %s", classes[i].name, perr.message);
+      return rc;
+    }
+  }
   const struct api_resource *svc = api_registry_find("", "v1", "services");
   _cleanup_json_ json_t *k = json_pack(
       "{s:s,s:s,s:{s:s,s:s,s:{s:s,s:s}},s:{s:s,s:[s],s:[s],s:s,s:[{s:s,s:s,s:i,s:i}],s:s}}",

@@ -31,6 +31,7 @@ step "crash (sqlite)" tests/e2e/crash.sh build/ckube
 step "crash (etcd)" tests/e2e/with-etcd.sh tests/e2e/crash.sh build/ckube ETCD
 step "e2e" tests/e2e/run.sh build/ckube
 step "e2e (asan)" tests/e2e/run.sh build-asan/ckube
+step "e2e (etcd)" env KUBECTL_VERSIONS=1.32 tests/e2e/with-etcd.sh tests/e2e/run.sh build/ckube
 echo
 echo "$total_pass passed, $total_fail failed"
 exit $status

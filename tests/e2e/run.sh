@@ -27,7 +27,9 @@ port=$(free_port)
 export CKUBE_BIN=$bin CKUBE_DATA_DIR=$work/data CKUBE_PORT=$port
 export KUBECONFIG=$work/data/kubeconfig.yaml KUBECACHEDIR=$work/kubecache HOME=$work/home
 mkdir -p "$HOME"
-"$bin" server --data-dir "$CKUBE_DATA_DIR" --https-listen-port "$port" >"$work/server.log" 2>&1 &
+# Under tests/e2e/with-etcd.sh the server stores in that etcd cluster instead of SQLite.
+"$bin" server --data-dir "$CKUBE_DATA_DIR" --https-listen-port "$port" \
+  ${ETCD_ENDPOINTS:+--datastore-endpoint "$ETCD_ENDPOINTS"} >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
   [ -f "$KUBECONFIG" ] && curl -sk "https://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
@@ -76,5 +78,5 @@ else
   server_pid=
 fi
 grep -E 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$work/server.log" && { echo "FAIL: sanitizer report in server log"; fail=$((fail+1)); }
-echo "e2e ($(basename "$(dirname "$bin")")): $pass passed, $fail failed"
+echo "e2e ($(basename "$(dirname "$bin")")${ETCD_ENDPOINTS:+, etcd}): $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -9,7 +9,7 @@
 # Environment:
 #   CKUBE         the ckube binary (default BUILD_DIR/ckube)
 #   CKUBE_BENCH   the binary that runs `bench api` (default CKUBE)
-#   CLIENTS=16 OBJECTS=10000 PODS=1000 WATCHERS=1000 WATCH_RATE=50 WATCH_DURATION=10
+#   CLIENTS=16 OBJECTS=10000 PODS=1000 WATCHERS=1000 WATCH_RATE=20 WATCH_DURATION=10
 #   DURATION=60   time limit of each load phase, seconds
 #   ETCD=1        also run against etcd (needs the etcd binary)
 #   SKIP_STORE=1  skip the raw SQLite reference
@@ -70,7 +70,7 @@ run_bench() {
   "$ckube_bench" bench api --kubeconfig "$kubeconfig" --server-pid "$server_pid" \
     --clients "${CLIENTS:-16}" --objects "${OBJECTS:-10000}" --pods "${PODS:-1000}" \
     --duration "${DURATION:-60}" --watchers "${WATCHERS:-1000}" \
-    --watch-rate "${WATCH_RATE:-50}" --watch-duration "${WATCH_DURATION:-10}" || status=1
+    --watch-rate "${WATCH_RATE:-20}" --watch-duration "${WATCH_DURATION:-10}" || status=1
 }
 
 status=0

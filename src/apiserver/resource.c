@@ -192,12 +192,23 @@ static bool wants_table(const struct resource_request *req) {
   return req->accept && strstr(req->accept, "as=Table");
 }
 
+/* Metadata-only clients (the garbage collector's informers, `kubectl get` of many kinds)
+ * ask for PartialObjectMetadata[List]. */
+static bool wants_metadata(const struct resource_request *req) {
+  return req->accept && strstr(req->accept, "as=PartialObjectMetadata");
+}
+
 static void respond_object(const struct resource_request *req, struct resource_response *resp, int code,
                            const struct api_resource *r, json_t *obj) {
   if (wants_table(req) && req->method && (streq(req->method, "GET") || streq(req->method, "HEAD"))) {
     _cleanup_json_ json_t *items = json_pack("[O]", obj);
     _cleanup_json_ json_t *t = table_build(r, items, q(req, "includeObject"), NULL, NULL);
     respond_json(resp, code, t);
+    return;
+  }
+  if (wants_metadata(req)) {
+    _cleanup_json_ json_t *pm = table_partial_metadata(obj);
+    respond_json(resp, code, pm);
     return;
   }
   respond_json(resp, code, obj);
@@ -491,6 +502,17 @@ static void handle_list(struct resource_context *ctx, const struct resource_requ
     _cleanup_json_ json_t *t = table_build(r, items, q(req, "includeObject"), meta, NULL);
     json_decref(meta);
     respond_json(resp, 200, t);
+    return;
+  }
+  if (wants_metadata(req)) {
+    json_t *partial = json_array();
+    size_t i;
+    json_t *obj;
+    json_array_foreach(items, i, obj) json_array_append_new(partial, table_partial_metadata(obj));
+    _cleanup_json_ json_t *list = json_pack("{s:s,s:s,s:o,s:o}", "kind", "PartialObjectMetadataList",
+                                            "apiVersion", "meta.k8s.io/v1", "metadata", meta,
+                                            "items", partial);
+    respond_json(resp, 200, list);
     return;
   }
   _cleanup_free_ char *av = object_api_version(r);

@@ -39,7 +39,7 @@ json_t *table_cells(const struct api_resource *r, const json_t *obj) {
   return cells;
 }
 
-static json_t *partial_metadata(const json_t *obj) {
+json_t *table_partial_metadata(const json_t *obj) {
   json_t *md = json_object_get(obj, "metadata");
   return json_pack("{s:s,s:s,s:o}", "kind", "PartialObjectMetadata", "apiVersion",
                    "meta.k8s.io/v1", "metadata", md ? json_incref(md) : json_object());
@@ -60,7 +60,7 @@ json_t *table_build(const struct api_resource *r, json_t *objects, const char *i
   json_array_foreach(objects, i, obj) {
     json_t *row = json_pack("{s:o}", "cells", table_cells(r, obj));
     if (!include_object || streq(include_object, "Metadata"))
-      json_object_set_new(row, "object", partial_metadata(obj));
+      json_object_set_new(row, "object", table_partial_metadata(obj));
     else if (streq(include_object, "Object"))
       json_object_set(row, "object", obj);
     json_array_append_new(rows, row);

@@ -15,3 +15,7 @@ json_t *table_build(const struct api_resource *r, json_t *objects, const char *i
 
 /* One row's cells for obj (new reference, an array). */
 json_t *table_cells(const struct api_resource *r, const json_t *obj);
+
+/* The PartialObjectMetadata (meta.k8s.io/v1) of obj: its kind, apiVersion and metadata.
+ * New reference. */
+json_t *table_partial_metadata(const json_t *obj);

@@ -17,7 +17,8 @@ void request_info_clear(struct request_info *info) {
 /* Splits a path into at most max segments (empty segments dropped). */
 static size_t split(char *path, char **parts, size_t max) {
   size_t n = 0;
-  for (char *s = strtok(path, "/"); s && n < max; s = strtok(NULL, "/"))
+  char *save = NULL;
+  for (char *s = strtok_r(path, "/", &save); s && n < max; s = strtok_r(NULL, "/", &save))
     parts[n++] = s;
   return n;
 }

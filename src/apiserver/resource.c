@@ -13,6 +13,7 @@
 #include "apiserver/table.h"
 #include "lib/base64.h"
 #include "lib/json.h"
+#include "lib/strbuf.h"
 
 /* How often a patch or apply retries when the object changed under it. */
 #define MAX_PATCH_RETRIES 5
@@ -54,18 +55,42 @@ json_t *resource_decode_stored(const char *value, size_t len, int64_t rev) {
   return obj;
 }
 
-/* The bytes we store: the object without resourceVersion, which is the store's revision
- * and stamped on read. */
+/* The bytes we store: the object without resourceVersion (the store's revision, stamped on
+ * read), metadata first, so that reads can stamp it by splicing bytes instead of parsing:
+ * see resource_encode_stored(). */
 static char *encode_for_store(json_t *obj) {
   json_t *md = json_object_get(obj, "metadata");
-  json_t *rv = json_object_get(md, "resourceVersion");
-  json_incref(rv);
-  json_object_del(md, "resourceVersion");
-  char *s = json_encode(obj);
-  if (rv) {
-    json_object_set(md, "resourceVersion", rv);
-    json_decref(rv);
+  _cleanup_json_ json_t *out = json_object();
+  _cleanup_json_ json_t *meta = md ? json_copy(md) : json_object();
+  json_object_del(meta, "resourceVersion");
+  json_object_set(out, "metadata", meta);
+  const char *k;
+  json_t *v;
+  json_object_foreach(obj, k, v) if (!streq(k, "metadata")) json_object_set(out, k, v);
+  return json_encode(out);
+}
+
+char *resource_encode_stored(const char *value, size_t len, int64_t rev, size_t *ret_len) {
+  static const char head[] = "{\"metadata\":{";
+  char rv[48];
+  size_t hl = sizeof(head) - 1;
+  if (len > hl && memcmp(value, head, hl) == 0) {
+    int n = snprintf(rv, sizeof(rv), "\"resourceVersion\":\"%lld\"%s", (long long)rev,
+                     value[hl] == '}' ? "" : ",");
+    char *out = xmalloc(len + (size_t)n + 1);
+    memcpy(out, value, hl);
+    memcpy(out + hl, rv, (size_t)n);
+    memcpy(out + hl + (size_t)n, value + hl, len - hl);
+    out[len + (size_t)n] = 0;
+    *ret_len = len + (size_t)n;
+    return out;
   }
+  /* stored some other way: decode, stamp, encode */
+  _cleanup_json_ json_t *obj = resource_decode_stored(value, len, rev);
+  if (!obj)
+    return NULL;
+  char *s = json_encode(obj);
+  *ret_len = strlen(s);
   return s;
 }
 
@@ -350,6 +375,24 @@ static void handle_get(struct resource_context *ctx, const struct resource_reque
                        struct resource_response *resp) {
   const struct api_resource *r = req->info.res;
   _cleanup_api_error_ struct api_error err = {0};
+  if (!wants_table(req) && !wants_metadata(req)) {
+    /* plain JSON: the stored bytes with the revision spliced in */
+    _cleanup_free_ char *key = resource_key(r, req->info.namespace_, req->info.name);
+    struct store_kv kv = {0};
+    int rc = store_get(ctx->store, key, &kv);
+    if (rc == 0) {
+      resp->body = resource_encode_stored(kv.value, kv.value_len, kv.mod_rev, &resp->len);
+      store_kv_clear(&kv);
+      if (resp->body) {
+        resp->code = 200;
+        resp->content_type = "application/json";
+        return;
+      }
+    }
+    store_error(&err, r, req->info.name, rc ? rc : -EIO);
+    respond_error(resp, &err);
+    return;
+  }
   _cleanup_json_ json_t *obj = NULL;
   if (load(ctx, r, req->info.namespace_, req->info.name, &obj, NULL, &err) < 0) {
     respond_error(resp, &err);
@@ -440,9 +483,21 @@ static void handle_list(struct resource_context *ctx, const struct resource_requ
     const char *group = r->storage_group ? r->storage_group : *r->group ? r->group : "core";
     prefix = xasprintf("/registry/%s/%s/", group, r->plural);
   }
-  /* When a name is the whole field selector, read that one key. */
+  /* When a name is the whole field selector, only keys ending in that name can match;
+   * in one namespace (or for cluster-scoped kinds) that is a single key. */
   const char *exact = filter_exact_name(f);
+  _cleanup_free_ char *exact_suffix = exact ? xasprintf("/%s", exact) : NULL;
+  if (exact && (!r->namespaced || req->info.namespace_)) {
+    char *key = xasprintf("%s%s", prefix, exact);
+    free(prefix);
+    prefix = key;
+  }
+  /* Without selectors and for plain JSON, stored bytes are spliced into the response
+   * as they are; otherwise objects are decoded to match and convert them. */
+  bool raw = !wants_table(req) && !wants_metadata(req) && filter_is_empty(f);
+  struct strbuf body = {0};
   _cleanup_json_ json_t *items = json_array();
+  size_t n_items = 0;
   bool more = false;
   char *last_key = NULL;
   int64_t list_rev = rev;
@@ -451,6 +506,7 @@ static void handle_list(struct resource_context *ctx, const struct resource_requ
     struct store_list l = {0};
     int rc = store_list(ctx->store, prefix, list_rev, start, chunk, &l);
     if (rc == -ERANGE) {
+      strbuf_clear(&body);
       api_error_set(&err, rc, 410, "Expired",
                     "The provided continue parameter is too old to display a consistent list "
                     "result. You can start a new list without the continue parameter.");
@@ -458,29 +514,43 @@ static void handle_list(struct resource_context *ctx, const struct resource_requ
       return;
     }
     if (rc < 0) {
+      strbuf_clear(&body);
       store_error(&err, r, "", rc);
       respond_error(resp, &err);
       return;
     }
     list_rev = l.rev;
     for (size_t i = 0; i < l.n_items; i++) {
-      /* Only direct children: a cluster-wide list of "/registry/core/pods/" must not
-       * be confused by names; namespaced keys are ns/name. */
-      json_t *obj = resource_decode_stored(l.items[i].value, l.items[i].value_len, l.items[i].mod_rev);
+      const struct store_kv *kv = &l.items[i];
       free(start);
-      start = xstrdup(l.items[i].key);
-      if (!obj)
+      start = xstrdup(kv->key);
+      size_t kl = strlen(kv->key);
+      if (exact_suffix && (kl < strlen(exact_suffix) ||
+                           !streq(kv->key + kl - strlen(exact_suffix), exact_suffix)))
         continue;
-      if ((exact && !streq_ptr(json_path_str(obj, "metadata.name"), exact)) ||
-          !filter_match(f, obj)) {
-        json_decref(obj);
-        continue;
+      if (raw) {
+        size_t n;
+        _cleanup_free_ char *bytes = resource_encode_stored(kv->value, kv->value_len, kv->mod_rev, &n);
+        if (!bytes)
+          continue;
+        if (n_items)
+          strbuf_append(&body, ",", 1);
+        strbuf_append(&body, bytes, n);
+      } else {
+        json_t *obj = resource_decode_stored(kv->value, kv->value_len, kv->mod_rev);
+        if (!obj)
+          continue;
+        if (!filter_match(f, obj)) {
+          json_decref(obj);
+          continue;
+        }
+        json_array_append_new(items, obj);
       }
-      json_array_append_new(items, obj);
-      if (limit > 0 && (int64_t)json_array_size(items) >= limit) {
+      n_items++;
+      if (limit > 0 && (int64_t)n_items >= limit) {
         /* More remain if this page had more or the store said so. */
         more = i + 1 < l.n_items || l.more;
-        last_key = xstrdup(l.items[i].key);
+        last_key = xstrdup(kv->key);
         break;
       }
     }
@@ -490,14 +560,32 @@ static void handle_list(struct resource_context *ctx, const struct resource_requ
       break;
   }
   _cleanup_free_ char *lk = last_key;
+  _cleanup_free_ char *cont_token = more && lk ? make_continue(list_rev, lk) : NULL;
+  if (raw) {
+    _cleanup_free_ char *av = object_api_version(r);
+    struct strbuf out = {0};
+    strbuf_appendf(&out,
+                   "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":"
+                   "\"%lld\"",
+                   r->kind, av, (long long)list_rev);
+    if (cont_token)
+      strbuf_appendf(&out, ",\"continue\":\"%s\"", cont_token);
+    strbuf_appends(&out, "},\"items\":[");
+    if (body.s)
+      strbuf_append(&out, body.s, body.len);
+    strbuf_appends(&out, "]}");
+    strbuf_clear(&body);
+    resp->code = 200;
+    resp->body = strbuf_take(&out, &resp->len);
+    resp->content_type = "application/json";
+    return;
+  }
   json_t *meta = json_object();
   char rvbuf[24];
   snprintf(rvbuf, sizeof(rvbuf), "%lld", (long long)list_rev);
   json_object_set_new(meta, "resourceVersion", json_string(rvbuf));
-  if (more && lk) {
-    _cleanup_free_ char *c = make_continue(list_rev, lk);
-    json_object_set_new(meta, "continue", json_string(c));
-  }
+  if (cont_token)
+    json_object_set_new(meta, "continue", json_string(cont_token));
   if (wants_table(req)) {
     _cleanup_json_ json_t *t = table_build(r, items, q(req, "includeObject"), meta, NULL);
     json_decref(meta);

@@ -84,6 +84,11 @@ char *resource_key(const struct api_resource *r, const char *ns, const char *nam
  * if the stored bytes are not JSON (never expected). */
 json_t *resource_decode_stored(const char *value, size_t len, int64_t rev);
 
+/* The JSON bytes of a stored object with metadata.resourceVersion stamped, made by splicing
+ * bytes (objects are stored metadata first) rather than decoding. malloc'd; NULL if the
+ * stored bytes are not JSON. */
+char *resource_encode_stored(const char *value, size_t len, int64_t rev, size_t *ret_len);
+
 /* Creates an object directly in the store, with the same defaulting as a POST (used to
  * create the built-in namespaces and the kubernetes Service at start-up). -EEXIST if it is
  * there already. */

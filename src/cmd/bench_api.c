@@ -745,7 +745,7 @@ static void api_usage(FILE *f) {
         "  --pods N                 pods to create (default 1000)\n"
         "  --list-runs N            full lists of the configmaps (default 5)\n"
         "  --watchers N             concurrent watches (default 1000, 0 = skip)\n"
-        "  --watch-rate R           updates per second while watched (default 50)\n"
+        "  --watch-rate R           updates per second while watched (default 20)\n"
         "  --watch-duration S       seconds of watched updates (default 10)\n"
         "  --watch-threads N        client threads driving the watches (default 2)\n"
         "  --server-pid PID         report this process's resident memory\n",
@@ -782,7 +782,7 @@ static int parse_opts(int argc, char **argv, struct opts *o) {
       {"help", no_argument, NULL, O_HELP},
       {NULL, 0, NULL, 0}};
   *o = (struct opts){.clients = 16, .duration = 30, .objects = 10000, .pods = 1000,
-                     .watchers = 1000, .watch_rate = 50, .watch_duration = 10,
+                     .watchers = 1000, .watch_rate = 20, .watch_duration = 10,
                      .watch_threads = 2, .list_runs = 5};
   optind = 1;
   int c;

@@ -1,5 +1,6 @@
 /* ckube — one binary, many roles: `ckube <command> [flags]`. */
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 
 #include "apiserver/apiserver.h"
 #include "apiserver/discovery.h"
+#include "cmd/bench.h"
 #include "lib/macro.h"
 
 static int usage(FILE *f) {
@@ -16,6 +18,7 @@ static int usage(FILE *f) {
         "Commands:\n"
         "  server      run the Kubernetes API server\n"
         "  kubeconfig  print the admin kubeconfig of a server's data directory\n"
+        "  bench       benchmarks (`ckube bench api --kubeconfig FILE`)\n"
         "  version     print the version\n"
         "\n"
         "Run 'ckube COMMAND --help' for the flags of a command.\n",
@@ -111,6 +114,9 @@ static int cmd_server(int argc, char **argv) {
   /* Threads inherit the blocked mask, so only this thread takes the signals. */
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
+  /* One thread serves each connection; without a cap glibc gives many of them an arena
+   * of their own and keeps what a burst of requests allocated long after it ends. */
+  mallopt(M_ARENA_MAX, 2);
 
   struct apiserver *srv = NULL;
   _cleanup_free_ char *err = NULL;
@@ -161,6 +167,7 @@ static const struct {
   int (*run)(int argc, char **argv);
 } commands[] = {
     {"server", cmd_server},
+    {"bench", cmd_bench},
     {"kubeconfig", cmd_kubeconfig},
     {"version", cmd_version},
 };

@@ -47,7 +47,8 @@ check_match() { grep -Eq -- "$3" <<<"$2" || check_report "$1" " to match" "$3" "
 # check_no_match WHAT ACTUAL REGEX: no line of ACTUAL matches.
 check_no_match() { ! grep -Eq -- "$3" <<<"$2" || check_report "$1" " not to match" "$3" "$2"; }
 # check_lines WHAT ACTUAL EXPECTED: line by line, each expected line is an extended regex
-# that must match the whole actual line; the line counts must agree. For table output where
+# that must match the whole actual line (it is anchored as given, so keep alternations in
+# parentheses; \1 is the first group); the line counts must agree. For table output where
 # a cell legitimately varies (cluster IPs, generated names, controller-driven counts).
 check_lines() {
   local -a a e
@@ -58,7 +59,7 @@ check_lines() {
     ok=0
   else
     for i in "${!e[@]}"; do
-      grep -Eq -- "^(${e[$i]})\$" <<<"${a[$i]}" || { ok=0; break; }
+      grep -Eq -- "^${e[$i]}\$" <<<"${a[$i]}" || { ok=0; break; }
     done
   fi
   [ $ok = 1 ] || check_report "$1" " (line regexes)" "$3" "$2"

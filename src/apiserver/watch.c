@@ -7,22 +7,46 @@
 #include "apiserver/filter.h"
 #include "apiserver/table.h"
 #include "lib/json.h"
+#include "lib/strbuf.h"
 
 #define DEFAULT_RING 16384
 /* kube-apiserver ends watches without timeoutSeconds after 30-60 minutes. */
 #define DEFAULT_TIMEOUT_SECONDS 1800
 #define BOOKMARK_INTERVAL_SECONDS 60
 
-/* One change, parsed once and shared by every watcher that sends it. */
+/* One change, shared by every watcher that sends it. The ring keeps only its encoded
+ * bytes; the parsed forms (needed for selectors and tables) are made on demand while
+ * wc->mu is held and dropped once the event has been dispatched, so history costs its
+ * JSON size and no more. */
 struct cached_event {
   int refs;
   enum store_event_type type;
   char *key;
   int64_t rev;
-  json_t *obj;  /* current object (PUT) or last state (DELETE), rv = rev; read-only */
-  json_t *prev; /* previous state, or NULL; read-only */
-  char *json;   /* encoded obj, made on first use */
+  char *json;        /* current object (PUT) or last state (DELETE), rv = rev */
+  size_t json_len;
+  char *prev_json;   /* PUT: the previous state with its own rv, or NULL */
+  size_t prev_len;
+  json_t *obj, *prev; /* parsed on demand, under wc->mu */
 };
+
+static const json_t *event_obj(struct cached_event *e) {
+  if (!e->obj && e->json)
+    json_decode(e->json, e->json_len, &e->obj, NULL);
+  return e->obj;
+}
+
+static const json_t *event_prev(struct cached_event *e) {
+  if (!e->prev && e->prev_json)
+    json_decode(e->prev_json, e->prev_len, &e->prev, NULL);
+  return e->prev;
+}
+
+static void event_drop_parsed(struct cached_event *e) {
+  json_decref(e->obj);
+  json_decref(e->prev);
+  e->obj = e->prev = NULL;
+}
 
 struct watcher {
   int refs; /* the cache's list and the serving thread */
@@ -64,9 +88,9 @@ static void event_unref(struct cached_event *e) {
   if (!e || __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) > 0)
     return;
   free(e->key);
-  json_decref(e->obj);
-  json_decref(e->prev);
+  event_drop_parsed(e);
   free(e->json);
+  free(e->prev_json);
   free(e);
 }
 
@@ -96,52 +120,66 @@ static bool watcher_matches(const struct watcher *w, const json_t *obj) {
   return filter_match(w->filter, obj);
 }
 
-/* Writes one event in the watcher's format. Called with wc->mu held (or before the
- * watcher is shared). */
-static void send_event(struct watcher *w, const char *type, struct cached_event *e,
+/* Writes one event in the watcher's format: body is the object's JSON bytes; obj its
+ * parsed form, needed only for tables. Called with wc->mu held (or before the watcher is
+ * shared). */
+static void send_event(struct watcher *w, const char *type, const char *body, size_t len,
                        const json_t *obj) {
-  _cleanup_free_ char *line = NULL;
+  struct strbuf line = {0};
   if (w->table) {
     _cleanup_json_ json_t *items = json_pack("[O]", obj);
     _cleanup_json_ json_t *t = table_build(w->res, items, w->include_object, NULL, NULL);
-    _cleanup_json_ json_t *ev = json_pack("{s:s,s:O}", "type", type, "object", t);
-    _cleanup_free_ char *s = json_encode(ev);
-    line = xasprintf("%s\n", s);
+    _cleanup_free_ char *s = json_encode(t);
+    strbuf_appendf(&line, "{\"type\":\"%s\",\"object\":%s}\n", type, s);
   } else {
-    const char *body;
-    _cleanup_free_ char *own = NULL;
-    if (e && obj == e->obj) {
-      if (!e->json)
-        e->json = json_encode(e->obj);
-      body = e->json;
-    } else {
-      body = own = json_encode(obj);
-    }
-    line = xasprintf("{\"type\":\"%s\",\"object\":%s}\n", type, body);
+    strbuf_appendf(&line, "{\"type\":\"%s\",\"object\":", type);
+    strbuf_append(&line, body, len);
+    strbuf_appends(&line, "}\n");
   }
-  httpd_stream_write(w->stream, line, strlen(line));
+  httpd_stream_write(w->stream, line.s, line.len);
+  strbuf_clear(&line);
+}
+
+static void send_parsed(struct watcher *w, const char *type, const json_t *obj) {
+  _cleanup_free_ char *s = json_encode(obj);
+  send_event(w, type, s, strlen(s), obj);
+}
+
+/* Whether the watcher needs the parsed object to decide or to format. */
+static bool needs_parse(const struct watcher *w) {
+  return w->table || w->exact_name || !filter_is_empty(w->filter);
 }
 
 /* Decides what a watcher sees of an event: with selectors, an object that starts
- * matching is ADDED, one that stops matching is DELETED, as kube's cacher does. */
+ * matching is ADDED, one that stops matching is DELETED (its last state, stamped with
+ * this event's revision), as kube's cacher does. */
 static void deliver(struct watcher *w, struct cached_event *e) {
   if (!startswith(e->key, w->prefix) || e->rev <= w->start_rev)
     return;
-  bool cur = e->type == STORE_EVENT_PUT && watcher_matches(w, e->obj);
-  bool was = e->prev && watcher_matches(w, e->prev);
-  if (e->type == STORE_EVENT_DELETE) {
-    if (watcher_matches(w, e->obj))
-      send_event(w, "DELETED", e, e->obj);
+  if (!needs_parse(w)) {
+    const char *type = e->type == STORE_EVENT_DELETE ? "DELETED" : e->prev_json ? "MODIFIED" : "ADDED";
+    send_event(w, type, e->json, e->json_len, NULL);
     return;
   }
+  const json_t *obj = event_obj(e);
+  if (e->type == STORE_EVENT_DELETE) {
+    if (watcher_matches(w, obj))
+      send_event(w, "DELETED", e->json, e->json_len, obj);
+    return;
+  }
+  const json_t *prev = event_prev(e);
+  bool cur = watcher_matches(w, obj);
+  bool was = prev && watcher_matches(w, prev);
   if (cur && was)
-    send_event(w, "MODIFIED", e, e->obj);
+    send_event(w, "MODIFIED", e->json, e->json_len, obj);
   else if (cur)
-    send_event(w, "ADDED", e, e->obj);
+    send_event(w, "ADDED", e->json, e->json_len, obj);
   else if (was) {
-    /* the last state that matched, stamped with this event's revision */
-    _cleanup_json_ json_t *gone = json_deep_copy(e->obj);
-    send_event(w, "DELETED", NULL, gone);
+    _cleanup_json_ json_t *gone = json_deep_copy(prev);
+    char rv[24];
+    snprintf(rv, sizeof(rv), "%lld", (long long)e->rev);
+    json_object_set_new(json_object_ensure(gone, "metadata"), "resourceVersion", json_string(rv));
+    send_parsed(w, "DELETED", gone);
   }
 }
 
@@ -164,11 +202,12 @@ static int on_store_event(const struct store_event *ev, int err, void *userdata)
   e->rev = ev->kv.mod_rev;
   const struct store_kv *src = ev->type == STORE_EVENT_PUT ? &ev->kv : &ev->prev;
   if (src->value)
-    e->obj = resource_decode_stored(src->value, src->value_len, e->rev);
+    e->json = resource_encode_stored(src->value, src->value_len, e->rev, &e->json_len);
   if (ev->type == STORE_EVENT_PUT && ev->prev.value)
-    e->prev = resource_decode_stored(ev->prev.value, ev->prev.value_len, ev->prev.mod_rev);
+    e->prev_json = resource_encode_stored(ev->prev.value, ev->prev.value_len, ev->prev.mod_rev,
+                                          &e->prev_len);
   pthread_mutex_lock(&wc->mu);
-  if (e->obj) {
+  if (e->json) {
     if (wc->ring_len == wc->ring_size) {
       struct cached_event *old = wc->ring[wc->ring_start];
       wc->oldest_rev = old->rev;
@@ -186,6 +225,7 @@ static int on_store_event(const struct store_event *ev, int err, void *userdata)
         w->pending[w->n_pending++] = event_ref(e);
       }
     }
+    event_drop_parsed(e);
   }
   wc->last_rev = e->rev;
   pthread_cond_broadcast(&wc->cond);
@@ -413,8 +453,11 @@ void watch_serve(struct watch_cache *wc, struct resource_context *ctx, struct ht
   wc->n_watchers++;
   if (!initial) {
     /* Replay what the ring holds after `from`, then go live. */
-    for (size_t i = 0; i < wc->ring_len; i++)
-      deliver(w, wc->ring[(wc->ring_start + i) % wc->ring_size]);
+    for (size_t i = 0; i < wc->ring_len; i++) {
+      struct cached_event *e = wc->ring[(wc->ring_start + i) % wc->ring_size];
+      deliver(w, e);
+      event_drop_parsed(e);
+    }
     w->live = true;
   }
   int64_t snapshot = w->start_rev;
@@ -432,16 +475,24 @@ void watch_serve(struct watch_cache *wc, struct resource_context *ctx, struct ht
       stream_error_event(w->stream, &err);
     } else {
       for (size_t i = 0; i < l.n_items; i++) {
-        _cleanup_json_ json_t *obj =
-            resource_decode_stored(l.items[i].value, l.items[i].value_len, l.items[i].mod_rev);
+        const struct store_kv *kv = &l.items[i];
+        if (!needs_parse(w)) {
+          size_t n;
+          _cleanup_free_ char *bytes = resource_encode_stored(kv->value, kv->value_len, kv->mod_rev, &n);
+          if (bytes)
+            send_event(w, "ADDED", bytes, n, NULL);
+          continue;
+        }
+        _cleanup_json_ json_t *obj = resource_decode_stored(kv->value, kv->value_len, kv->mod_rev);
         if (watcher_matches(w, obj))
-          send_event(w, "ADDED", NULL, obj);
+          send_parsed(w, "ADDED", obj);
       }
     }
     store_list_clear(&l);
     pthread_mutex_lock(&wc->mu);
     for (size_t i = 0; i < w->n_pending; i++) {
       deliver(w, w->pending[i]);
+      event_drop_parsed(w->pending[i]);
       event_unref(w->pending[i]);
     }
     w->n_pending = 0;

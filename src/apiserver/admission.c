@@ -44,10 +44,15 @@ static int namespace_lifecycle(const struct admission_attrs *a, struct api_error
     return api_error_not_found(err, "", "namespaces", a->namespace_);
   if (rc < 0)
     return api_error_set(err, rc, 500, "InternalError", "storage error: %s", strerror(-rc));
-  _cleanup_json_ json_t *obj = resource_decode_stored(kv.value, kv.value_len, kv.mod_rev);
+  /* Only a namespace being deleted has a deletionTimestamp: decode just those. */
+  bool terminating = false;
+  if (memmem(kv.value, kv.value_len, "\"deletionTimestamp\"", 19)) {
+    _cleanup_json_ json_t *obj = resource_decode_stored(kv.value, kv.value_len, kv.mod_rev);
+    terminating = json_path(obj, "metadata.deletionTimestamp") != NULL;
+  }
   store_kv_clear(&kv);
   /* Events about the namespace's own teardown are still accepted, as kube does. */
-  if (json_path(obj, "metadata.deletionTimestamp") && !streq(a->res->plural, "events"))
+  if (terminating && !streq(a->res->plural, "events"))
     return api_error_set(err, -EPERM, 403, "Forbidden",
                          "%s \"%s\" is forbidden: unable to create new content in namespace %s "
                          "because it is being terminated",

@@ -111,6 +111,7 @@ static void binding_validate(const json_t *obj, const json_t *old, bool namespac
   for (size_t i = 0; kinds[i]; i++)
     kind_ok |= streq(str_at(ref, "kind"), kinds[i]);
   if (!kind_ok) {
+    strategy_errors_drop(errs, "roleRef.kind", CAUSE_REQUIRED);
     _cleanup_json_ json_t *kv = json_string(str_at(ref, "kind"));
     field_errors_not_supported(errs, "roleRef.kind", kind ? kind : kv, kinds);
   }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/random.h>
 
+#include "api/strategy.h"
 #include "apiserver/admission.h"
 #include "lib/json.h"
 
@@ -43,15 +44,13 @@ static uint32_t random_u32(void) {
   return v;
 }
 
+/* Every service but ExternalName holds a cluster IP (or "None"): one given explicitly
+ * is claimed like an allocated one. */
 static bool wants_cluster_ip(const json_t *svc) {
   const char *type = json_path_str((json_t *)svc, "spec.type");
   return !(type && streq(type, "ExternalName"));
 }
-
-static bool wants_node_ports(const json_t *svc) {
-  const char *type = json_path_str((json_t *)svc, "spec.type");
-  return type && (streq(type, "NodePort") || streq(type, "LoadBalancer"));
-}
+static bool wants_node_ports(const json_t *svc) { return strategy_service_needs_node_ports(svc); }
 
 static bool in_service_net(const char *ip) {
   struct in_addr a;

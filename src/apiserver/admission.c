@@ -65,6 +65,7 @@ static const struct admission_plugin namespace_lifecycle_plugin = {
 
 static const struct admission_plugin *const plugins[] = {
     &namespace_lifecycle_plugin,
+    &admission_service_account,
     &admission_default_toleration_seconds,
     &admission_priority,
     &admission_service_alloc,

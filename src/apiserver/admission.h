@@ -13,6 +13,8 @@
 
 enum admission_op { ADMIT_CREATE, ADMIT_UPDATE, ADMIT_DELETE };
 
+struct resource_context;
+
 struct admission_attrs {
   enum admission_op op;
   const struct api_resource *res;
@@ -23,6 +25,7 @@ struct admission_attrs {
   const json_t *old; /* NULL on create */
   bool dry_run;
   struct store *store;
+  struct resource_context *ctx; /* for plugins that read or create other objects */
 };
 
 struct admission_plugin {
@@ -56,3 +59,4 @@ int admission_run(const struct admission_attrs *a, struct api_error *err);
 extern const struct admission_plugin admission_service_alloc;             /* alloc.c */
 extern const struct admission_plugin admission_priority;                  /* admission_pods.c */
 extern const struct admission_plugin admission_default_toleration_seconds; /* admission_pods.c */
+extern const struct admission_plugin admission_service_account; /* admission_serviceaccount.c */

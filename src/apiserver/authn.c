@@ -1,9 +1,11 @@
 #include "apiserver/authn.h"
 
-#include <fcntl.h>
-#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <strings.h>
+
+#include "lib/fileio.h"
+#include "lib/strbuf.h"
 
 struct token_entry {
   char *token;
@@ -62,20 +64,6 @@ void authn_tokens_free(struct authn_tokens *t) {
 
 size_t authn_tokens_count(const struct authn_tokens *t) { return t ? t->n : 0; }
 
-static int fail(char **ret_err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(char **ret_err, const char *fmt, ...) {
-  if (ret_err) {
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg;
-    if (vasprintf(&msg, fmt, ap) < 0)
-      msg = NULL;
-    va_end(ap);
-    *ret_err = msg ? msg : xstrdup("invalid token file");
-  }
-  return -EINVAL;
-}
-
 /* ---- a CSV reader with Go encoding/csv semantics (comma ',', no comments, strict
  * quotes, variable field count) ---- */
 
@@ -98,21 +86,6 @@ static void record_clear(struct record *r) {
   *r = (struct record){0};
 }
 
-struct strbuf {
-  char *s;
-  size_t len, cap;
-};
-
-static void sb_add(struct strbuf *b, const char *s, size_t n) {
-  if (b->len + n + 1 > b->cap) {
-    b->cap = (b->len + n + 1) * 2;
-    b->s = xrealloc(b->s, b->cap);
-  }
-  memcpy(b->s + b->len, s, n);
-  b->len += n;
-  b->s[b->len] = '\0';
-}
-
 /* Next physical line, with a trailing "\r\n" normalised to "\n" (as Go does); the
  * result keeps its '\n' unless the input ended without one. */
 static bool next_line(struct csv *c, struct strbuf *out) {
@@ -122,7 +95,7 @@ static bool next_line(struct csv *c, struct strbuf *out) {
   const char *stop = nl ? nl + 1 : c->end;
   size_t n = (size_t)(stop - c->p);
   out->len = 0;
-  sb_add(out, c->p, n);
+  strbuf_append(out, c->p, n);
   if (nl && n >= 2 && out->s[n - 2] == '\r') {
     out->s[n - 2] = '\n';
     out->s[--out->len] = '\0';
@@ -143,7 +116,7 @@ static int csv_read(struct csv *c, struct record *rec, char **ret_err) {
     if (!next_line(c, &line))
       goto out;
     if (strlen(line.s) != line.len) {
-      r = fail(ret_err, "token file '%s': line %zu: contains a NUL byte", c->source, c->line - 1);
+      r = set_error(ret_err, -EINVAL, "token file '%s': line %zu: contains a NUL byte", c->source, c->line - 1);
       goto out;
     }
     if (!(line.len == 1 && line.s[0] == '\n') && line.len != 0)
@@ -154,20 +127,20 @@ static int csv_read(struct csv *c, struct record *rec, char **ret_err) {
   struct strbuf field = {0};
   for (;;) {
     field.len = 0;
-    sb_add(&field, "", 0);
+    strbuf_append(&field, "", 0);
     if (line.s[pos] != '"') {
       size_t i = pos;
       while (i < line.len && line.s[i] != ',' && line.s[i] != '\n')
         i++;
       const char *q = memchr(line.s + pos, '"', i - pos);
       if (q) {
-        r = fail(
-            ret_err,
+        r = set_error(
+            ret_err, -EINVAL,
             "token file '%s': parse error on line %zu, column %zu: bare \" in non-quoted-field",
             c->source, c->line - 1, (size_t)(q - line.s) + 1);
         break;
       }
-      sb_add(&field, line.s + pos, i - pos);
+      strbuf_append(&field, line.s + pos, i - pos);
       rec->fields = xrealloc(rec->fields, (rec->n + 1) * sizeof(*rec->fields));
       rec->fields[rec->n++] = xstrdup(field.s);
       if (i < line.len && line.s[i] == ',') {
@@ -184,11 +157,11 @@ static int csv_read(struct csv *c, struct record *rec, char **ret_err) {
       const char *q = memchr(line.s + pos, '"', line.len - pos);
       if (q) {
         size_t i = (size_t)(q - line.s);
-        sb_add(&field, line.s + pos, i - pos);
+        strbuf_append(&field, line.s + pos, i - pos);
         pos = i + 1;
         char next = pos < line.len ? line.s[pos] : '\0';
         if (next == '"') {
-          sb_add(&field, "\"", 1);
+          strbuf_append(&field, "\"", 1);
           pos++;
         } else if (next == ',') {
           pos++;
@@ -196,16 +169,16 @@ static int csv_read(struct csv *c, struct record *rec, char **ret_err) {
         } else if (pos >= line.len || (next == '\n' && pos + 1 == line.len)) {
           done = true;
         } else {
-          r = fail(ret_err,
+          r = set_error(ret_err, -EINVAL,
                    "token file '%s': parse error on line %zu, column %zu: extraneous or missing \" "
                    "in quoted-field",
                    c->source, c->line - 1, pos);
           goto fieldout;
         }
       } else {
-        sb_add(&field, line.s + pos, line.len - pos);
+        strbuf_append(&field, line.s + pos, line.len - pos);
         if (!next_line(c, &line) || strlen(line.s) != line.len) {
-          r = fail(ret_err,
+          r = set_error(ret_err, -EINVAL,
                    "token file '%s': record on line %zu; parse error on line %zu: extraneous or "
                    "missing \" in quoted-field",
                    c->source, rec->line, c->line - (c->p >= c->end ? 0 : 1));
@@ -251,7 +224,7 @@ int authn_tokens_parse(const char *buf, size_t len, const char *source, struct a
     if (r == 0)
       break;
     if (rec.n < 3) {
-      r = fail(ret_err,
+      r = set_error(ret_err, -EINVAL,
                "token file '%s' line %zu: must have at least 3 columns (token, user name, user "
                "uid), found %zu",
                c.source, rec.line, rec.n);
@@ -300,34 +273,12 @@ int authn_tokens_parse(const char *buf, size_t len, const char *source, struct a
 }
 
 int authn_tokens_load(const char *path, struct authn_tokens **ret, char **ret_err) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int r = -errno;
-    if (ret_err)
-      *ret_err = xasprintf("cannot open token file '%s': %s", path, strerror(-r));
-    return r;
-  }
   _cleanup_free_ char *buf = NULL;
-  size_t len = 0, cap = 0;
-  for (;;) {
-    if (len == cap)
-      buf = xrealloc(buf, cap = cap ? cap * 2 : 4096);
-    ssize_t n = read(fd, buf + len, cap - len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int r = -errno;
-      close(fd);
-      if (ret_err)
-        *ret_err = xasprintf("cannot read token file '%s': %s", path, strerror(-r));
-      return r;
-    }
-    if (n == 0)
-      break;
-    len += (size_t)n;
-  }
-  close(fd);
-  return authn_tokens_parse(buf ? buf : "", len, path, ret, ret_err);
+  size_t len = 0;
+  int r = fileio_read_all(path, SIZE_MAX, &buf, &len);
+  if (r < 0)
+    return set_error(ret_err, r, "cannot read token file '%s': %s", path, strerror(-r));
+  return authn_tokens_parse(buf, len, path, ret, ret_err);
 }
 
 int authn_tokens_lookup(const struct authn_tokens *t, const char *token,

@@ -62,8 +62,9 @@ int filter_parse(const struct api_resource *r, const char *label_selector,
     for (size_t i = 0; i < selector_field_count(f->fields); i++) {
       const char *name = selector_field_name(f->fields, i);
       if (!field_value(r, probe, name)) {
+        int rc = api_error_bad_request(err, "field label not supported: %s", name);
         filter_free(f);
-        return api_error_bad_request(err, "field label not supported: %s", name);
+        return rc;
       }
       if (streq(name, "metadata.name") && !selector_field_negated(f->fields, i))
         f->exact_name = selector_field_value(f->fields, i);

@@ -753,9 +753,7 @@ static void on_log(void *cls, const char *fmt, va_list ap) {
   pthread_mutex_unlock(&srv->lock);
   if (!wanted)
     return;
-  char *msg;
-  if (vasprintf(&msg, fmt, ap) < 0)
-    return;
+  char *msg = xvasprintf(fmt, ap);
   size_t n = strlen(msg);
   while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
     msg[--n] = '\0';
@@ -768,20 +766,6 @@ static void on_log(void *cls, const char *fmt, va_list ap) {
 
 /* ---- server ---- */
 
-static int fail(char **ret_err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char **ret_err, int r, const char *fmt, ...) {
-  if (ret_err) {
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg;
-    if (vasprintf(&msg, fmt, ap) < 0)
-      msg = NULL;
-    va_end(ap);
-    *ret_err = msg ? msg : xstrdup("httpd error");
-  }
-  return r;
-}
-
 static int listen_on(const char *addr, unsigned port, int *ret_fd, unsigned *ret_port,
                      char **ret_err) {
   struct sockaddr_storage ss = {0};
@@ -789,7 +773,7 @@ static int listen_on(const char *addr, unsigned port, int *ret_fd, unsigned *ret
   struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
   struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
   if (port > 65535)
-    return fail(ret_err, -EINVAL, "invalid port %u", port);
+    return set_error(ret_err, -EINVAL, "invalid port %u", port);
   if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
     s4->sin_family = AF_INET;
     s4->sin_port = htons((uint16_t)port);
@@ -799,11 +783,11 @@ static int listen_on(const char *addr, unsigned port, int *ret_fd, unsigned *ret
     s6->sin6_port = htons((uint16_t)port);
     sl = sizeof(*s6);
   } else {
-    return fail(ret_err, -EINVAL, "invalid bind address \"%s\"", addr);
+    return set_error(ret_err, -EINVAL, "invalid bind address \"%s\"", addr);
   }
   int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0)
-    return fail(ret_err, -errno, "socket: %s", strerror(errno));
+    return set_error(ret_err, -errno, "socket: %s", strerror(errno));
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (ss.ss_family == AF_INET6)
@@ -811,12 +795,12 @@ static int listen_on(const char *addr, unsigned port, int *ret_fd, unsigned *ret
   if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 1024) < 0) {
     int r = -errno;
     close(fd);
-    return fail(ret_err, r, "cannot listen on %s port %u: %s", addr, port, strerror(-r));
+    return set_error(ret_err, r, "cannot listen on %s port %u: %s", addr, port, strerror(-r));
   }
   if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
     int r = -errno;
     close(fd);
-    return fail(ret_err, r, "getsockname: %s", strerror(-r));
+    return set_error(ret_err, r, "getsockname: %s", strerror(-r));
   }
   *ret_port = ntohs(ss.ss_family == AF_INET ? s4->sin_port : s6->sin6_port);
   *ret_fd = fd;
@@ -834,9 +818,9 @@ static void srv_free(struct httpd *srv) {
 
 int httpd_start(const struct httpd_config *cfg, struct httpd **ret, char **ret_err) {
   if (!cfg->handler)
-    return fail(ret_err, -EINVAL, "no request handler");
+    return set_error(ret_err, -EINVAL, "no request handler");
   if (!cfg->cert_pem || !cfg->key_pem)
-    return fail(ret_err, -EINVAL, "a serving certificate and key are required");
+    return set_error(ret_err, -EINVAL, "a serving certificate and key are required");
   struct httpd *srv = xcalloc(1, sizeof(*srv));
   pthread_mutex_init(&srv->lock, NULL);
   srv->handler = cfg->handler;
@@ -882,7 +866,7 @@ int httpd_start(const struct httpd_config *cfg, struct httpd **ret, char **ret_e
                                  MHD_OPTION_END);
   if (!srv->daemon) {
     close(fd);
-    r = fail(ret_err, -EINVAL, "cannot start HTTPS server: %s",
+    r = set_error(ret_err, -EINVAL, "cannot start HTTPS server: %s",
              srv->start_error ? srv->start_error : "invalid certificate or key");
     srv_free(srv);
     return r;

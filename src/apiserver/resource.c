@@ -314,7 +314,7 @@ static int do_create(struct resource_context *ctx, const struct resource_request
     return rc;
   struct admission_attrs a = {
       .op = ADMIT_CREATE, .res = r, .namespace_ = req->info.namespace_, .name = name,
-      .obj = obj, .dry_run = dry_run(req), .store = ctx->store};
+      .obj = obj, .dry_run = dry_run(req), .store = ctx->store, .ctx = ctx};
   if ((rc = admission_run(&a, err)) < 0)
     return rc;
   name = json_path_str(obj, "metadata.name");
@@ -722,7 +722,7 @@ static int do_update(struct resource_context *ctx, const struct resource_request
     return rc;
   struct admission_attrs a = {.op = ADMIT_UPDATE, .res = r, .namespace_ = req->info.namespace_,
                               .name = req->info.name, .subresource = sub, .obj = obj,
-                              .old = old, .dry_run = dry_run(req), .store = ctx->store};
+                              .old = old, .dry_run = dry_run(req), .store = ctx->store, .ctx = ctx};
   if ((rc = admission_run(&a, err)) < 0)
     return rc;
   if (a.dry_run) {
@@ -1069,7 +1069,7 @@ static int finish_delete(struct resource_context *ctx, const struct api_resource
   if (rc < 0)
     return store_error(err, r, name, rc);
   struct admission_attrs a = {.op = ADMIT_DELETE, .res = r, .namespace_ = ns, .name = name,
-                              .old = gone, .store = ctx->store};
+                              .old = gone, .store = ctx->store, .ctx = ctx};
   admission_finish(&a, 0);
   return 0;
 }

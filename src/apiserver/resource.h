@@ -46,6 +46,7 @@ struct resource_context {
   struct store *store;
   struct watch_cache *cache;         /* may be NULL */
   const struct authn_tokens *tokens; /* for TokenReview; may be NULL */
+  const char *ca_pem;                /* the cluster CA, published in every namespace */
 };
 
 /* Serves one resource request (info.res set and not a watch). Always fills *resp, with a

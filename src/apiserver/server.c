@@ -39,6 +39,7 @@ struct apiserver {
   struct httpd *httpd;
   struct authn_tokens *tokens;
   struct resource_context rest;
+  char *ca_pem;
 };
 
 static void send_json(struct httpd_req *req, unsigned code, const char *ctype, const json_t *v) {
@@ -352,6 +353,8 @@ int apiserver_start(const struct apiserver_config *cfg, struct apiserver **ret, 
   }
   if (cfg->token_file && (rc = authn_tokens_load(cfg->token_file, &s->tokens, &err)) < 0)
     goto fail;
+  s->ca_pem = xstrdup(pki_ca_cert_pem(ca));
+  s->rest.ca_pem = s->ca_pem;
   if ((rc = bootstrap(s, &err)) < 0)
     goto fail;
   if ((rc = watch_cache_start(s->store, 0, &s->cache)) < 0) {
@@ -418,5 +421,6 @@ void apiserver_stop(struct apiserver *s) {
   store_close(s->store);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cond);
+  free(s->ca_pem);
   free(s);
 }

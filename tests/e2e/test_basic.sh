@@ -25,7 +25,8 @@ out=$(k get cm c1 -n "$NS" -o jsonpath='{.data.a},{.data.b}')
 expect_eq "$out" "1,2"
 out=$(k get configmap -n "$NS" | mask_age)
 expect_eq "$out" "NAME DATA AGE
-c1 2 <age>"
+c1 2 <age>
+kube-root-ca.crt 1 <age>"
 
 cat <<YAML | k apply -n "$NS" -f - >/dev/null
 apiVersion: v1

@@ -16,42 +16,16 @@
 #include "lib/json.h"
 #include "lib/quantity.h"
 #include "lib/selector.h"
+#include "lib/strbuf.h"
 #include "lib/timeutil.h"
 
 /* ---- small helpers ---- */
 
-struct strbuf {
-  char *s;
-  size_t len, cap;
-};
-
-static void sb_add(struct strbuf *b, const char *s) {
-  size_t n = strlen(s);
-  if (b->len + n + 1 > b->cap) {
-    b->cap = (b->len + n + 1) * 2;
-    b->s = xrealloc(b->s, b->cap);
-  }
-  memcpy(b->s + b->len, s, n + 1);
-  b->len += n;
-}
-
-static void sb_addf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_addf(struct strbuf *b, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char *s = NULL;
-  if (vasprintf(&s, fmt, ap) < 0)
-    abort();
-  va_end(ap);
-  sb_add(b, s);
-  free(s);
-}
-
 /* Adds s after a separator unless the buffer is empty. */
 static void sb_join(struct strbuf *b, const char *sep, const char *s) {
   if (b->len)
-    sb_add(b, sep);
-  sb_add(b, s);
+    strbuf_appends(b, sep);
+  strbuf_appends(b, s);
 }
 
 /* The buffer as a string cell ("" when nothing was added); frees the buffer. */
@@ -129,8 +103,8 @@ static json_t *labels_cell(const json_t *map) {
   for (i = 0; i < n; i++) {
     const char *val = json_string_value(json_object_get(map, keys[i]));
     sb_join(&b, ",", keys[i]);
-    sb_add(&b, "=");
-    sb_add(&b, val ? val : "");
+    strbuf_appends(&b, "=");
+    strbuf_appends(&b, val ? val : "");
   }
   free(keys);
   return sb_cell(&b);
@@ -170,7 +144,7 @@ static char *int_or_string_text(const json_t *v) {
 /* "X + N more..." lists of kube's printers: at most `max` items, then a count. */
 static json_t *list_with_more(struct strbuf *b, size_t count, size_t max, const char *when_empty) {
   if (count > max) {
-    sb_addf(b, " + %zu more...", count - max);
+    strbuf_appendf(b, " + %zu more...", count - max);
     return sb_cell(b);
   }
   if (!b->len) {
@@ -217,8 +191,8 @@ static json_t *containers_field(const json_t *obj, const char *spec_path, const 
   json_t *c;
   json_array_foreach(containers, i, c) {
     if (i)
-      sb_add(&b, ",");
-    sb_add(&b, str_or_empty(c, field));
+      strbuf_appends(&b, ",");
+    strbuf_appends(&b, str_or_empty(c, field));
   }
   return sb_cell(&b);
 }
@@ -621,12 +595,12 @@ static json_t *svc_ports(const json_t *obj) {
     if (empty(proto))
       proto = "TCP";
     if (i)
-      sb_add(&b, ",");
+      strbuf_appends(&b, ",");
     json_int_t node_port = int_at(p, "nodePort");
     if (node_port > 0)
-      sb_addf(&b, "%lld:%lld/%s", (long long)int_at(p, "port"), (long long)node_port, proto);
+      strbuf_appendf(&b, "%lld:%lld/%s", (long long)int_at(p, "port"), (long long)node_port, proto);
     else
-      sb_addf(&b, "%lld/%s", (long long)int_at(p, "port"), proto);
+      strbuf_appendf(&b, "%lld/%s", (long long)int_at(p, "port"), proto);
   }
   if (!b.len) {
     free(b.s);
@@ -654,11 +628,11 @@ const struct api_column columns_services[] = {
 
 static void host_port(struct strbuf *b, const char *ip, json_int_t port) {
   if (b->len)
-    sb_add(b, ",");
+    strbuf_appends(b, ",");
   if (strchr(ip, ':'))
-    sb_addf(b, "[%s]:%lld", ip, (long long)port);
+    strbuf_appendf(b, "[%s]:%lld", ip, (long long)port);
   else
-    sb_addf(b, "%s:%lld", ip, (long long)port);
+    strbuf_appendf(b, "%s:%lld", ip, (long long)port);
 }
 
 /* "10.0.0.1:80,10.0.0.2:80 + 2 more...": at most three addresses, every port of each. */
@@ -714,9 +688,9 @@ static json_t *node_status(const json_t *obj) {
       ready = str_or_empty(c, "status");
   }
   struct strbuf b = {0};
-  sb_add(&b, !ready ? "Unknown" : streq(ready, "True") ? "Ready" : "NotReady");
+  strbuf_appends(&b, !ready ? "Unknown" : streq(ready, "True") ? "Ready" : "NotReady");
   if (json_is_true(at(obj, "spec.unschedulable")))
-    sb_add(&b, ",SchedulingDisabled");
+    strbuf_appends(&b, ",SchedulingDisabled");
   return sb_cell(&b);
 }
 
@@ -1051,8 +1025,8 @@ static json_t *quota_column(const json_t *obj, bool limits) {
     _cleanup_free_ char *u = quantity_text(json_object_get(used, keys[i]), "0");
     _cleanup_free_ char *h = quantity_text(json_object_get(hard, keys[i]), "0");
     if (b.len)
-      sb_add(&b, ", ");
-    sb_addf(&b, "%s: %s/%s", keys[i], u, h);
+      strbuf_appends(&b, ", ");
+    strbuf_appendf(&b, "%s: %s/%s", keys[i], u, h);
   }
   free(keys);
   return sb_cell(&b);
@@ -1062,7 +1036,7 @@ static json_t *quota_request(const json_t *o) { return quota_column(o, false); }
 static json_t *quota_limit(const json_t *o) { return quota_column(o, true); }
 
 const struct api_column columns_resourcequotas[] = {
-    NAME_COL,
+    NAME_COL, AGE_COL,
     COL("Request", "string",
         "Request represents a minimum amount of cpu/memory that a container may consume.", 0,
         quota_request),
@@ -1070,7 +1044,7 @@ const struct api_column columns_resourcequotas[] = {
         "Limits control the maximum amount of cpu/memory that a container may use independent of "
         "contention on the node.",
         0, quota_limit),
-    AGE_COL, END};
+    END};
 
 /* The Healthy condition decides; without one the component is Unknown. */
 static json_t *cs_field(const json_t *obj, int which) {
@@ -1509,7 +1483,7 @@ static json_t *ing_hosts(const json_t *obj) {
     return json_string("*");
   }
   if (more)
-    sb_addf(&b, " + %zu more...", json_array_size(rules) - max);
+    strbuf_appendf(&b, " + %zu more...", json_array_size(rules) - max);
   return sb_cell(&b);
 }
 
@@ -1585,7 +1559,7 @@ static json_t *eps_ports(const json_t *obj) {
     json_t *port = json_object_get(p, "port");
     const char *name = str_at(p, "name");
     if (json_is_integer(port))
-      sb_addf(&b, "%s%lld", b.len ? "," : "", (long long)json_integer_value(port));
+      strbuf_appendf(&b, "%s%lld", b.len ? "," : "", (long long)json_integer_value(port));
     else
       sb_join(&b, ",", name ? name : "*");
   }
@@ -1762,8 +1736,8 @@ static json_t *csid_tokens(const json_t *obj) {
   json_t *r;
   json_array_foreach(t, i, r) {
     if (i)
-      sb_add(&b, ",");
-    sb_add(&b, str_or_empty(r, "audience"));
+      strbuf_appends(&b, ",");
+    strbuf_appends(&b, str_or_empty(r, "audience"));
   }
   return sb_cell(&b);
 }
@@ -1885,11 +1859,11 @@ static json_t *csr_condition(const json_t *obj) {
     failed |= streq(t, "Failed");
   }
   struct strbuf b = {0};
-  sb_add(&b, denied ? "Denied" : approved ? "Approved" : "Pending");
+  strbuf_appends(&b, denied ? "Denied" : approved ? "Approved" : "Pending");
   if (failed)
-    sb_add(&b, ",Failed");
+    strbuf_appends(&b, ",Failed");
   if (!empty(str_at(obj, "status.certificate")))
-    sb_add(&b, ",Issued");
+    strbuf_appends(&b, ",Issued");
   return sb_cell(&b);
 }
 

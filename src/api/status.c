@@ -79,8 +79,8 @@ void field_errors_forbidden(struct field_errors *errs, const char *field, const 
 void field_errors_too_long(struct field_errors *errs, const char *field, const json_t *value,
                            size_t max) {
   (void)value;
-  field_errors_add(errs, CAUSE_TOO_LONG, field, "Too long: may not be more than %zu bytes",
-                   max);
+  field_errors_add(errs, CAUSE_TOO_LONG, field, "Too long: must have at most %zu %s", max,
+                   max == 1 ? "byte" : "bytes");
 }
 
 void field_errors_clear(struct field_errors *errs) {
@@ -205,12 +205,23 @@ int api_error_bad_request(struct api_error *e, const char *fmt, ...) {
   return r;
 }
 
+/* Messages quote what clients sent, which need not be UTF-8; JSON strings must be. */
+static json_t *utf8_string(const char *s) {
+  json_t *v = json_string(s);
+  if (v)
+    return v;
+  _cleanup_free_ char *copy = xstrdup(s);
+  for (char *p = copy; *p; p++)
+    if ((unsigned char)*p >= 0x80)
+      *p = '?';
+  return json_string(copy);
+}
+
 json_t *api_error_to_status(const struct api_error *e) {
-  json_t *st = json_pack("{s:s,s:s,s:{},s:s,s:s}", "kind", "Status", "apiVersion", "v1",
-                         "metadata", "status", "Failure", "message",
-                         e->message ? e->message : "");
+  json_t *st = json_pack("{s:s,s:s,s:{},s:s,s:o}", "kind", "Status", "apiVersion", "v1", "metadata",
+                         "status", "Failure", "message", utf8_string(e->message ? e->message : ""));
   if (e->reason && *e->reason)
-    json_object_set_new(st, "reason", json_string(e->reason));
+    json_object_set_new(st, "reason", utf8_string(e->reason));
   if (e->details)
     json_object_set(st, "details", e->details);
   json_object_set_new(st, "code", json_integer(e->code ? e->code : 500));

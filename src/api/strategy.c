@@ -361,7 +361,7 @@ static void configmap_validate(const json_t *obj, const json_t *old, struct fiel
   json_object_foreach((json_t *)data, k, v) total += json_is_string(v) ? json_string_length(v) : 0;
   json_object_foreach((json_t *)bin, k, v) total += b64_size(v);
   if (total > STRATEGY_MAX_DATA_SIZE)
-    field_errors_too_long(errs, "", NULL, STRATEGY_MAX_DATA_SIZE);
+    field_errors_too_long(errs, "[]", NULL, STRATEGY_MAX_DATA_SIZE);
   static const char *const fields[] = {"data", "binaryData", NULL};
   immutable_data(obj, old, fields, errs);
 }
@@ -395,13 +395,7 @@ static void secret_fold_string_data(json_t *obj) {
   json_object_del(obj, "stringData");
 }
 
-static void secret_prepare_create(json_t *obj) {
-  secret_fold_string_data(obj);
-}
-static void secret_prepare_update(json_t *obj, const json_t *old) {
-  (void)old;
-  secret_fold_string_data(obj);
-}
+STRATEGY_DEFAULT_ON_WRITE(secret, secret_fold_string_data)
 
 /* The JSON check kube makes of docker config secrets, with Go's encoding/json wording
  * for the common failures. */

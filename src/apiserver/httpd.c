@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "lib/macro.h"
+#include "lib/strbuf.h"
 
 /* Connection threads only parse requests and run handlers; deep recursion belongs in
  * worker code, so a small stack keeps thousands of watch connections cheap. */
@@ -90,8 +91,7 @@ struct httpd_req {
   size_t n_params;
   const char ***value_lists;
   size_t n_value_lists;
-  char *body;
-  size_t body_len, body_cap;
+  struct strbuf body; /* s NULL until a body byte arrives */
   bool too_large, bad_target, started, handled, responded, queue_failed;
   char remote[INET6_ADDRSTRLEN];
   struct header *headers;
@@ -382,7 +382,7 @@ static void req_free(struct httpd_req *req) {
   for (size_t i = 0; i < req->n_value_lists; i++)
     free(req->value_lists[i]);
   free(req->value_lists);
-  free(req->body);
+  strbuf_clear(&req->body);
   for (size_t i = 0; i < req->n_headers; i++) {
     free(req->headers[i].name);
     free(req->headers[i].value);
@@ -428,8 +428,8 @@ const char *httpd_req_header(const struct httpd_req *req, const char *name) {
 
 const char *httpd_req_body(const struct httpd_req *req, size_t *ret_len) {
   if (ret_len)
-    *ret_len = req->body ? req->body_len : 0;
-  return req->body ? req->body : "";
+    *ret_len = req->body.len;
+  return req->body.s ? req->body.s : "";
 }
 
 static void cert_load(struct httpd *srv, struct MHD_Connection *conn, struct conn_ctx *c) {
@@ -663,23 +663,12 @@ static void req_init(struct httpd_req *req, struct MHD_Connection *conn, const c
 static void body_append(struct httpd_req *req, const char *data, size_t n) {
   if (req->too_large)
     return;
-  if (n > req->srv->max_body || req->body_len > req->srv->max_body - n) {
+  if (n > req->srv->max_body || req->body.len > req->srv->max_body - n) {
     req->too_large = true;
-    free(req->body);
-    req->body = NULL;
-    req->body_len = req->body_cap = 0;
+    strbuf_clear(&req->body);
     return;
   }
-  if (req->body_len + n + 1 > req->body_cap) {
-    size_t cap = req->body_cap ? req->body_cap : 4096;
-    while (cap < req->body_len + n + 1)
-      cap *= 2;
-    req->body = xrealloc(req->body, cap);
-    req->body_cap = cap;
-  }
-  memcpy(req->body + req->body_len, data, n);
-  req->body_len += n;
-  req->body[req->body_len] = '\0';
+  strbuf_append(&req->body, data, n);
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,

@@ -241,12 +241,26 @@ static void respond_object(const struct resource_request *req, struct resource_r
 
 /* ---- metadata on create ---- */
 
+/* A body of another kind: kube-apiserver decodes it as that kind and fails to convert it
+ * to the endpoint's, naming both types as Go does ("v1.Secret", "core.ConfigMap": the
+ * internal package is the group's first label, "core" for the core group). */
+static int kind_mismatch(struct api_error *err, const struct api_resource *r, const char *kind,
+                         const char *av) {
+  const char *version = av && strchr(av, '/') ? strchr(av, '/') + 1 : av ? av : r->version;
+  size_t glen = strcspn(r->group, ".");
+  return api_error_bad_request(err,
+                               "%s in version \"%s\" cannot be handled as a %s: converting (%s.%s) "
+                               "to (%.*s.%s): unknown conversion",
+                               kind, version, r->kind, version, kind, *r->group ? (int)glen : 4,
+                               *r->group ? r->group : "core", r->kind);
+}
+
 static int check_type_meta(const struct api_resource *r, json_t *obj, struct api_error *err) {
   _cleanup_free_ char *want = object_api_version(r);
   const char *av = json_string_value(json_object_get(obj, "apiVersion"));
   const char *kind = json_string_value(json_object_get(obj, "kind"));
   if (kind && *kind && !streq(kind, r->kind))
-    return api_error_bad_request(err, "the server rejected our request for an unknown reason");
+    return kind_mismatch(err, r, kind, av);
   if (av && *av && !streq(av, want))
     return api_error_bad_request(
         err, "the API version in the data (%s) does not match the expected API version (%s)", av,
@@ -319,6 +333,14 @@ static int do_create(struct resource_context *ctx, const struct resource_request
     return rc;
   name = json_path_str(obj, "metadata.name");
   if (a.dry_run) {
+    /* a dry run fails as the real create would on a taken name */
+    _cleanup_free_ char *key = resource_key(r, req->info.namespace_, name);
+    struct store_kv kv = {0};
+    if (store_get(ctx->store, key, &kv) == 0) {
+      store_kv_clear(&kv);
+      admission_finish(&a, -EEXIST);
+      return api_error_already_exists(err, r->group, r->plural, name);
+    }
     admission_finish(&a, 0);
     return 0;
   }
@@ -1126,6 +1148,11 @@ static int delete_one(struct resource_context *ctx, const struct api_resource *r
     if (json_array_size(json_object_get(md, "finalizers")) > 0)
       keep = true;
     if (streq(r->plural, "namespaces")) {
+      if (json_path(old, "metadata.deletionTimestamp"))
+        return api_error_conflict(err, r->group, r->plural, name,
+                                  "The system is ensuring all content is removed from this "
+                                  "namespace.  Upon completion, this namespace will automatically "
+                                  "be purged by the system.");
       keep = true;
       json_object_set_new(json_object_ensure(next, "status"), "phase", json_string("Terminating"));
     }

@@ -49,7 +49,7 @@ int filter_parse(const struct api_resource *r, const char *label_selector,
   _cleanup_free_ char *msg = NULL;
   if (label_selector && *label_selector && selector_parse(label_selector, &f->labels, &msg) < 0) {
     filter_free(f);
-    return api_error_bad_request(err, "unable to parse requirement: %s", msg ? msg : label_selector);
+    return api_error_bad_request(err, "%s", msg ? msg : label_selector);
   }
   if (field_selector && *field_selector) {
     if (selector_field_parse(field_selector, &f->fields, &msg) < 0) {

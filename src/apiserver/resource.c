@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "api/patch.h"
+#include "api/warnings.h"
 #include "api/apply.h"
 #include "apiserver/admission.h"
 #include "apiserver/body.h"
@@ -314,6 +315,32 @@ static void prepare_create_meta(const struct api_resource *r, json_t *obj) {
     r->strategy->prepare_create(obj);
 }
 
+/* Deprecation warnings for what this write sets; on updates only those the old object
+ * did not already earn, as kube-apiserver does. */
+static void add_warnings(struct resource_response *resp, const struct api_resource *r,
+                         const json_t *obj, const json_t *old) {
+  char **now = NULL, **before = NULL;
+  size_t n_now = 0, n_before = 0;
+  warnings_for(r, obj, &now, &n_now);
+  if (old)
+    warnings_for(r, old, &before, &n_before);
+  for (size_t i = 0; i < n_now; i++) {
+    bool seen = false;
+    for (size_t j = 0; j < n_before && !seen; j++)
+      seen = streq(now[i], before[j]);
+    if (seen) {
+      free(now[i]);
+      continue;
+    }
+    resp->warnings = xrealloc(resp->warnings, (resp->n_warnings + 1) * sizeof(char *));
+    resp->warnings[resp->n_warnings++] = now[i];
+  }
+  for (size_t j = 0; j < n_before; j++)
+    free(before[j]);
+  free(now);
+  free(before);
+}
+
 /* ---- create ---- */
 
 static int do_create(struct resource_context *ctx, const struct resource_request *req,
@@ -387,7 +414,7 @@ static void handle_create(struct resource_context *ctx, const struct resource_re
     respond_error(resp, &err);
     return;
   }
-  /* Review-style kinds (create-only, never stored) answer 201 with their status. */
+  add_warnings(resp, r, obj, NULL);
   respond_json(resp, 201, obj);
 }
 
@@ -427,14 +454,14 @@ static void handle_get(struct resource_context *ctx, const struct resource_reque
 
 /* Continue tokens carry the list's revision and the last key sent, so every page reads
  * the same snapshot, as etcd-backed kube-apiserver does. */
-static char *make_continue(int64_t rev, const char *last_key) {
-  _cleanup_json_ json_t *t = json_pack("{s:s,s:I,s:s}", "v", "meta.k8s.io/v1", "rv",
-                                       (json_int_t)rev, "start", last_key);
+static char *make_continue(int64_t rev, const char *last_key, int64_t sent) {
+  _cleanup_json_ json_t *t = json_pack("{s:s,s:I,s:s,s:I}", "v", "meta.k8s.io/v1", "rv",
+                                       (json_int_t)rev, "start", last_key, "n", (json_int_t)sent);
   _cleanup_free_ char *s = json_encode(t);
   return base64_encode(s, strlen(s));
 }
 
-static int parse_continue(const char *token, int64_t *ret_rev, char **ret_key,
+static int parse_continue(const char *token, int64_t *ret_rev, char **ret_key, int64_t *ret_sent,
                           struct api_error *err) {
   _cleanup_free_ char *raw = NULL;
   long n = base64_decode(token, strlen(token), &raw);
@@ -445,6 +472,7 @@ static int parse_continue(const char *token, int64_t *ret_rev, char **ret_key,
     return api_error_bad_request(err, "continue key is not valid: %s", "invalid token");
   *ret_rev = json_integer_value(json_object_get(t, "rv"));
   *ret_key = xstrdup(json_string_value(json_object_get(t, "start")));
+  *ret_sent = json_integer_value(json_object_get(t, "n"));
   return 0;
 }
 
@@ -477,9 +505,10 @@ static void handle_list(struct resource_context *ctx, const struct resource_requ
     return;
   }
   _cleanup_free_ char *start = NULL;
+  int64_t sent_before = 0; /* items earlier pages of this list sent */
   const char *cont = q(req, "continue");
   if (cont && *cont) {
-    if (parse_continue(cont, &rev, &start, &err) < 0) {
+    if (parse_continue(cont, &rev, &start, &sent_before, &err) < 0) {
       respond_error(resp, &err);
       return;
     }
@@ -582,7 +611,14 @@ static void handle_list(struct resource_context *ctx, const struct resource_requ
       break;
   }
   _cleanup_free_ char *lk = last_key;
-  _cleanup_free_ char *cont_token = more && lk ? make_continue(list_rev, lk) : NULL;
+  int64_t sent = sent_before + (int64_t)n_items;
+  _cleanup_free_ char *cont_token = more && lk ? make_continue(list_rev, lk, sent) : NULL;
+  /* Without selectors the items left are known (up to concurrent changes, which kube's
+   * count has as well); with selectors kube leaves the count out. */
+  int64_t remaining = -1, total = 0;
+  if (cont_token && filter_is_empty(f) && !exact && store_count(ctx->store, prefix, &total) == 0 &&
+      total > sent)
+    remaining = total - sent;
   if (raw) {
     _cleanup_free_ char *av = object_api_version(r);
     struct strbuf out = {0};
@@ -592,6 +628,8 @@ static void handle_list(struct resource_context *ctx, const struct resource_requ
                    r->kind, av, (long long)list_rev);
     if (cont_token)
       strbuf_appendf(&out, ",\"continue\":\"%s\"", cont_token);
+    if (remaining >= 0)
+      strbuf_appendf(&out, ",\"remainingItemCount\":%lld", (long long)remaining);
     strbuf_appends(&out, "},\"items\":[");
     if (body.s)
       strbuf_append(&out, body.s, body.len);
@@ -608,6 +646,8 @@ static void handle_list(struct resource_context *ctx, const struct resource_requ
   json_object_set_new(meta, "resourceVersion", json_string(rvbuf));
   if (cont_token)
     json_object_set_new(meta, "continue", json_string(cont_token));
+  if (remaining >= 0)
+    json_object_set_new(meta, "remainingItemCount", json_integer(remaining));
   if (wants_table(req)) {
     _cleanup_json_ json_t *t = table_build(r, items, q(req, "includeObject"), meta, NULL);
     json_decref(meta);
@@ -666,6 +706,7 @@ static bool same_object(const json_t *a, const json_t *b) {
 static int finish_delete(struct resource_context *ctx, const struct api_resource *r, const char *ns,
                          const char *name, int64_t rev, const json_t *gone,
                          struct api_error *err);
+static bool has_finalizer(const json_t *obj, const char *f);
 
 /* Turns a client's new object (full object for the main resource and /status) into the
  * stored one and writes it if anything changed. *obj is replaced by the result. */
@@ -734,6 +775,28 @@ static int do_update(struct resource_context *ctx, const struct resource_request
       json_object_set_new(json_object_get(obj, "metadata"), "generation",
                           json_integer(changed ? g + 1 : g ? g : 1));
     }
+  }
+  if (json_path((json_t *)old, "metadata.deletionTimestamp")) {
+    /* kube's ValidateObjectMetaUpdate: an object on its way out takes no new finalizers */
+    json_t *added = json_array();
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_path(obj, "metadata.finalizers"), i, f) if (
+        !has_finalizer(old, json_string_value(f))) json_array_append(added, f);
+    if (json_array_size(added)) {
+      struct strbuf list = {0};
+      json_array_foreach(added, i, f) strbuf_appendf(&list, "%s\"%s\"", i ? ", " : "",
+                                                     json_string_value(f) ? json_string_value(f) : "");
+      _cleanup_field_errors_ struct field_errors errs = {0};
+      field_errors_add(&errs, CAUSE_FORBIDDEN, "metadata.finalizers",
+                       "Forbidden: no new finalizers can be added if the object is being deleted, "
+                       "found new finalizers []string{%s}",
+                       list.s);
+      strbuf_clear(&list);
+      json_decref(added);
+      return api_error_invalid(err, r->group, r->kind, req->info.name, &errs);
+    }
+    json_decref(added);
   }
   if (same_object(obj, old)) {
     json_decref(obj);
@@ -926,6 +989,7 @@ static void handle_patch(struct resource_context *ctx, const struct resource_req
         respond_error(resp, &err);
         return;
       }
+      add_warnings(resp, r, created, NULL);
       respond_json(resp, 201, created);
       return;
     }
@@ -982,6 +1046,7 @@ static void handle_patch(struct resource_context *ctx, const struct resource_req
       _cleanup_json_ json_t *s = scale_of(patched);
       respond_json(resp, 200, s);
     } else {
+      add_warnings(resp, r, patched, old);
       respond_json(resp, 200, patched);
     }
     return;
@@ -1027,6 +1092,7 @@ static void handle_update(struct resource_context *ctx, const struct resource_re
     respond_json(resp, 200, s);
     return;
   }
+  add_warnings(resp, r, obj, old);
   respond_json(resp, 200, obj);
 }
 
@@ -1326,6 +1392,13 @@ int resource_store_update(struct resource_context *ctx, const struct api_resourc
 
 /* ---- dispatch ---- */
 
+static bool has_subresource(const struct api_resource *r, const char *sub) {
+  for (const struct api_subresource *s = r->subresources; s && s->name; s++)
+    if (streq(s->name, sub))
+      return true;
+  return false;
+}
+
 static bool verb_allowed(const struct api_resource *r, const char *sub, unsigned verb) {
   if (!sub)
     return r->verbs & verb;
@@ -1352,7 +1425,7 @@ void resource_handle(struct resource_context *ctx, const struct resource_request
   _cleanup_api_error_ struct api_error err = {0};
   if (resource_action(ctx, req, resp))
     return;
-  if (sub && !streq(sub, "status") && !streq(sub, "scale")) {
+  if (sub && ((!streq(sub, "status") && !streq(sub, "scale")) || !has_subresource(r, sub))) {
     api_error_set(&err, -ENOTSUP, 404, "NotFound", "the server could not find the requested resource");
     respond_error(resp, &err);
     return;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lib/json.h"
+#include "lib/strbuf.h"
 
 struct fieldpath_child {
   struct fieldpath_pe pe;
@@ -23,50 +24,6 @@ struct fieldpath_set {
   struct fieldpath_child *children;
   size_t n_children, cap_children;
 };
-
-/* ---- a growable byte buffer ---- */
-
-struct buf {
-  char *p;
-  size_t n, cap;
-};
-
-static void buf_putn(struct buf *b, const char *s, size_t n) {
-  if (b->n + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->n + n + 1)
-      cap *= 2;
-    b->p = xrealloc(b->p, cap);
-    b->cap = cap;
-  }
-  memcpy(b->p + b->n, s, n);
-  b->n += n;
-  b->p[b->n] = '\0';
-}
-
-static void buf_puts(struct buf *b, const char *s) { buf_putn(b, s, strlen(s)); }
-static void buf_putc(struct buf *b, char c) { buf_putn(b, &c, 1); }
-
-static void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void buf_printf(struct buf *b, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char *s = NULL;
-  if (vasprintf(&s, fmt, ap) < 0)
-    abort();
-  va_end(ap);
-  buf_puts(b, s);
-  free(s);
-}
-
-static char *buf_take(struct buf *b) {
-  if (!b->p)
-    return xstrdup("");
-  char *p = b->p;
-  b->p = NULL;
-  b->n = b->cap = 0;
-  return p;
-}
 
 /* ---- UTF-8 as Go decodes it ---- */
 
@@ -112,35 +69,35 @@ static size_t utf8_decode(const unsigned char *s, size_t n, long *ret_rune) {
 /* A JSON string as Go's encoder writes it with HTML escaping on (kube's FieldsV1
  * writer): <, > and & become \u003c.., U+2028/9 are escaped, invalid UTF-8 becomes
  * \ufffd. */
-static void buf_put_json_string(struct buf *b, const char *s, size_t n) {
+static void buf_put_json_string(struct strbuf *b, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
-  buf_putc(b, '"');
+  strbuf_appendc(b, '"');
   size_t i = 0;
   while (i < n) {
     unsigned char c = (unsigned char)s[i];
     if (c < 0x80) {
       switch (c) {
       case '"':
-        buf_puts(b, "\\\"");
+        strbuf_appends(b, "\\\"");
         break;
       case '\\':
-        buf_puts(b, "\\\\");
+        strbuf_appends(b, "\\\\");
         break;
       case '\n':
-        buf_puts(b, "\\n");
+        strbuf_appends(b, "\\n");
         break;
       case '\r':
-        buf_puts(b, "\\r");
+        strbuf_appends(b, "\\r");
         break;
       case '\t':
-        buf_puts(b, "\\t");
+        strbuf_appends(b, "\\t");
         break;
       default:
         if (c < 0x20 || c == '<' || c == '>' || c == '&') {
           char e[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf], 0};
-          buf_puts(b, e);
+          strbuf_appends(b, e);
         } else {
-          buf_putc(b, (char)c);
+          strbuf_appendc(b, (char)c);
         }
       }
       i++;
@@ -149,14 +106,14 @@ static void buf_put_json_string(struct buf *b, const char *s, size_t n) {
     long r;
     size_t len = utf8_decode((const unsigned char *)s + i, n - i, &r);
     if (r < 0)
-      buf_puts(b, "\\ufffd");
+      strbuf_appends(b, "\\ufffd");
     else if (r == 0x2028 || r == 0x2029)
-      buf_printf(b, "\\u%04lx", r);
+      strbuf_appendf(b, "\\u%04lx", r);
     else
-      buf_putn(b, s + i, len);
+      strbuf_append(b, s + i, len);
     i += len;
   }
-  buf_putc(b, '"');
+  strbuf_appendc(b, '"');
 }
 
 /* Shortest round-trip digits of f: digits in ret_digits (no dot), decimal exponent of
@@ -184,39 +141,40 @@ static void float_digits(double f, char ret_digits[32], int *ret_exp) {
 
 /* A float64 as Go's encoding/json writes it: 'f' format with the shortest digits,
  * 'e' below 1e-6 or from 1e21, exponent without a leading zero. */
-static void buf_put_go_float(struct buf *b, double f) {
+static void buf_put_go_float(struct strbuf *b, double f) {
   if (f == 0) {
-    buf_puts(b, signbit(f) ? "-0" : "0");
+    strbuf_appends(b, signbit(f) ? "-0" : "0");
     return;
   }
   char d[32];
   int e;
   float_digits(f, d, &e);
   if (f < 0)
-    buf_putc(b, '-');
+    strbuf_appendc(b, '-');
   double a = fabs(f);
   size_t nd = strlen(d);
   if (a < 1e-6 || a >= 1e21) {
-    buf_putc(b, d[0]);
+    strbuf_appendc(b, d[0]);
     if (nd > 1) {
-      buf_putc(b, '.');
-      buf_puts(b, d + 1);
+      strbuf_appendc(b, '.');
+      strbuf_appends(b, d + 1);
     }
-    buf_printf(b, "e%c%s%d", e < 0 ? '-' : '+', (e > -10 && e < 10 && e >= 0) ? "0" : "", abs(e));
+    strbuf_appendf(b, "e%c%s%d", e < 0 ? '-' : '+', (e > -10 && e < 10 && e >= 0) ? "0" : "",
+                   abs(e));
     return;
   }
   if (e >= 0) {
     for (int i = 0; i <= e; i++)
-      buf_putc(b, (size_t)i < nd ? d[i] : '0');
+      strbuf_appendc(b, (size_t)i < nd ? d[i] : '0');
     if ((size_t)e + 1 < nd) {
-      buf_putc(b, '.');
-      buf_puts(b, d + e + 1);
+      strbuf_appendc(b, '.');
+      strbuf_appends(b, d + e + 1);
     }
   } else {
-    buf_puts(b, "0.");
+    strbuf_appends(b, "0.");
     for (int i = 0; i < -e - 1; i++)
-      buf_putc(b, '0');
-    buf_puts(b, d);
+      strbuf_appendc(b, '0');
+    strbuf_appends(b, d);
   }
 }
 
@@ -225,34 +183,34 @@ static int strcmp_key(const void *a, const void *b) {
 }
 
 /* A value as kube's value.WriteJSONStream writes it (map keys sorted). */
-static void buf_put_value(struct buf *b, const json_t *v) {
+static void buf_put_value(struct strbuf *b, const json_t *v) {
   switch (json_typeof(v)) {
   case JSON_STRING:
     buf_put_json_string(b, json_string_value(v), json_string_length(v));
     break;
   case JSON_INTEGER:
-    buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    strbuf_appendf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
     break;
   case JSON_REAL:
     buf_put_go_float(b, json_real_value(v));
     break;
   case JSON_TRUE:
-    buf_puts(b, "true");
+    strbuf_appends(b, "true");
     break;
   case JSON_FALSE:
-    buf_puts(b, "false");
+    strbuf_appends(b, "false");
     break;
   case JSON_NULL:
-    buf_puts(b, "null");
+    strbuf_appends(b, "null");
     break;
   case JSON_ARRAY: {
-    buf_putc(b, '[');
+    strbuf_appendc(b, '[');
     for (size_t i = 0; i < json_array_size(v); i++) {
       if (i)
-        buf_putc(b, ',');
+        strbuf_appendc(b, ',');
       buf_put_value(b, json_array_get(v, i));
     }
-    buf_putc(b, ']');
+    strbuf_appendc(b, ']');
     break;
   }
   case JSON_OBJECT: {
@@ -262,49 +220,49 @@ static void buf_put_value(struct buf *b, const json_t *v) {
     json_t *x;
     json_object_foreach((json_t *)v, k, x) keys[i++] = k;
     qsort(keys, n, sizeof(*keys), strcmp_key);
-    buf_putc(b, '{');
+    strbuf_appendc(b, '{');
     for (i = 0; i < n; i++) {
       if (i)
-        buf_putc(b, ',');
+        strbuf_appendc(b, ',');
       buf_put_json_string(b, keys[i], strlen(keys[i]));
-      buf_putc(b, ':');
+      strbuf_appendc(b, ':');
       buf_put_value(b, json_object_get(v, keys[i]));
     }
-    buf_putc(b, '}');
+    strbuf_appendc(b, '}');
     break;
   }
   }
 }
 
 /* Go's %q, for the human path strings of conflict messages. */
-static void buf_put_go_quoted(struct buf *b, const char *s, size_t n) {
-  buf_putc(b, '"');
+static void buf_put_go_quoted(struct strbuf *b, const char *s, size_t n) {
+  strbuf_appendc(b, '"');
   size_t i = 0;
   while (i < n) {
     unsigned char c = (unsigned char)s[i];
     long r;
     size_t len = utf8_decode((const unsigned char *)s + i, n - i, &r);
     if (r < 0) {
-      buf_printf(b, "\\x%02x", c);
+      strbuf_appendf(b, "\\x%02x", c);
     } else if (c == '"' || c == '\\') {
-      buf_putc(b, '\\');
-      buf_putc(b, (char)c);
+      strbuf_appendc(b, '\\');
+      strbuf_appendc(b, (char)c);
     } else if (r < 0x20 || r == 0x7f) {
       static const char esc[] = "abtnvfr";
       if (r >= 7 && r <= 13)
-        buf_printf(b, "\\%c", esc[r - 7]);
+        strbuf_appendf(b, "\\%c", esc[r - 7]);
       else
-        buf_printf(b, "\\x%02lx", r);
+        strbuf_appendf(b, "\\x%02lx", r);
     } else {
-      buf_putn(b, s + i, len);
+      strbuf_append(b, s + i, len);
     }
     i += len;
   }
-  buf_putc(b, '"');
+  strbuf_appendc(b, '"');
 }
 
 /* kube's value.ToString. */
-static void buf_put_value_string(struct buf *b, const json_t *v) {
+static void buf_put_value_string(struct strbuf *b, const json_t *v) {
   switch (json_typeof(v)) {
   case JSON_STRING:
     buf_put_go_quoted(b, json_string_value(v), json_string_length(v));
@@ -317,23 +275,23 @@ static void buf_put_value_string(struct buf *b, const json_t *v) {
       if (strtod(tmp, NULL) == f)
         break;
     }
-    buf_puts(b, tmp);
+    strbuf_appends(b, tmp);
     break;
   }
   case JSON_ARRAY:
-    buf_putc(b, '[');
+    strbuf_appendc(b, '[');
     for (size_t i = 0; i < json_array_size(v); i++) {
       if (i)
-        buf_putc(b, ',');
+        strbuf_appendc(b, ',');
       buf_put_value_string(b, json_array_get(v, i));
     }
-    buf_putc(b, ']');
+    strbuf_appendc(b, ']');
     break;
   case JSON_OBJECT: {
     const char *k;
     json_t *x;
     json_object_foreach((json_t *)v, k, x) {
-      buf_printf(b, "%s=", k);
+      strbuf_appendf(b, "%s=", k);
       buf_put_value_string(b, x);
     }
     break;
@@ -483,74 +441,74 @@ int fieldpath_pe_compare(const struct fieldpath_pe *a, const struct fieldpath_pe
   return 0;
 }
 
-static void buf_put_pe_string(struct buf *b, const struct fieldpath_pe *pe) {
+static void buf_put_pe_string(struct strbuf *b, const struct fieldpath_pe *pe) {
   switch (pe->kind) {
   case FIELDPATH_FIELD:
-    buf_putc(b, '.');
-    buf_puts(b, pe->field);
+    strbuf_appendc(b, '.');
+    strbuf_appends(b, pe->field);
     break;
   case FIELDPATH_KEY:
-    buf_putc(b, '[');
+    strbuf_appendc(b, '[');
     for (size_t i = 0; i < json_array_size(pe->value); i++) {
       const json_t *pair = json_array_get(pe->value, i);
       if (i)
-        buf_putc(b, ',');
-      buf_printf(b, "%s=", json_string_value(json_array_get(pair, 0)));
+        strbuf_appendc(b, ',');
+      strbuf_appendf(b, "%s=", json_string_value(json_array_get(pair, 0)));
       buf_put_value_string(b, json_array_get(pair, 1));
     }
-    buf_putc(b, ']');
+    strbuf_appendc(b, ']');
     break;
   case FIELDPATH_VALUE:
-    buf_puts(b, "[=");
+    strbuf_appends(b, "[=");
     buf_put_value_string(b, pe->value);
-    buf_putc(b, ']');
+    strbuf_appendc(b, ']');
     break;
   case FIELDPATH_INDEX:
-    buf_printf(b, "[%lld]", pe->index);
+    strbuf_appendf(b, "[%lld]", pe->index);
     break;
   }
 }
 
 char *fieldpath_pe_string(const struct fieldpath_pe *pe) {
-  struct buf b = {0};
+  struct strbuf b = {0};
   buf_put_pe_string(&b, pe);
-  return buf_take(&b);
+  return strbuf_take(&b, NULL);
 }
 
 char *fieldpath_path_string(const struct fieldpath_pe *pes, size_t n) {
-  struct buf b = {0};
+  struct strbuf b = {0};
   for (size_t i = 0; i < n; i++)
     buf_put_pe_string(&b, &pes[i]);
-  return buf_take(&b);
+  return strbuf_take(&b, NULL);
 }
 
 /* The FieldsV1 key of a path element: the prefix, then the field name raw or the key
  * object / value as JSON. */
-static void buf_put_pe_key(struct buf *b, const struct fieldpath_pe *pe) {
+static void buf_put_pe_key(struct strbuf *b, const struct fieldpath_pe *pe) {
   switch (pe->kind) {
   case FIELDPATH_FIELD:
-    buf_puts(b, "f:");
-    buf_puts(b, pe->field);
+    strbuf_appends(b, "f:");
+    strbuf_appends(b, pe->field);
     break;
   case FIELDPATH_KEY:
-    buf_puts(b, "k:{");
+    strbuf_appends(b, "k:{");
     for (size_t i = 0; i < json_array_size(pe->value); i++) {
       const json_t *pair = json_array_get(pe->value, i);
       const char *name = json_string_value(json_array_get(pair, 0));
       if (i)
-        buf_putc(b, ',');
+        strbuf_appendc(b, ',');
       buf_put_json_string(b, name, strlen(name));
-      buf_putc(b, ':');
+      strbuf_appendc(b, ':');
       buf_put_value(b, json_array_get(pair, 1));
     }
-    buf_putc(b, '}');
+    strbuf_appendc(b, '}');
     break;
   case FIELDPATH_VALUE:
-    buf_puts(b, "v:");
+    strbuf_appends(b, "v:");
     buf_put_value(b, pe->value);
     break;
   case FIELDPATH_INDEX:
-    buf_printf(b, "i:%lld", pe->index);
+    strbuf_appendf(b, "i:%lld", pe->index);
     break;
   }
 }
@@ -575,13 +533,16 @@ void fieldpath_set_free(struct fieldpath_set *s) {
   free(s);
 }
 
-/* Binary search: index of pe in members, or the insertion point with *found false. */
-static size_t find_member(const struct fieldpath_set *s, const struct fieldpath_pe *pe,
-                          bool *found) {
-  size_t lo = 0, hi = s->n_members;
+/* Binary search over n elements of `stride` bytes that each start with a path element
+ * (members, and children whose first field is their pe): the index of pe, or the
+ * insertion point with *found false. */
+static size_t find_pe(const void *base, size_t n, size_t stride, const struct fieldpath_pe *pe,
+                      bool *found) {
+  size_t lo = 0, hi = n;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    int c = fieldpath_pe_compare(&s->members[mid], pe);
+    int c =
+        fieldpath_pe_compare((const struct fieldpath_pe *)((const char *)base + mid * stride), pe);
     if (c == 0) {
       *found = true;
       return mid;
@@ -595,23 +556,14 @@ static size_t find_member(const struct fieldpath_set *s, const struct fieldpath_
   return lo;
 }
 
+static size_t find_member(const struct fieldpath_set *s, const struct fieldpath_pe *pe,
+                          bool *found) {
+  return find_pe(s->members, s->n_members, sizeof(*s->members), pe, found);
+}
+
 static size_t find_child(const struct fieldpath_set *s, const struct fieldpath_pe *pe,
                          bool *found) {
-  size_t lo = 0, hi = s->n_children;
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    int c = fieldpath_pe_compare(&s->children[mid].pe, pe);
-    if (c == 0) {
-      *found = true;
-      return mid;
-    }
-    if (c < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  *found = false;
-  return lo;
+  return find_pe(s->children, s->n_children, sizeof(*s->children), pe, found);
 }
 
 /* Takes ownership of *pe (cleared on return either way). */
@@ -622,10 +574,7 @@ static void add_member(struct fieldpath_set *s, struct fieldpath_pe *pe) {
     fieldpath_pe_clear(pe);
     return;
   }
-  if (s->n_members == s->cap_members) {
-    s->cap_members = s->cap_members ? s->cap_members * 2 : 4;
-    s->members = xrealloc(s->members, s->cap_members * sizeof(*s->members));
-  }
+  s->members = xgrow(s->members, s->n_members, &s->cap_members, sizeof(*s->members));
   memmove(&s->members[i + 1], &s->members[i], (s->n_members - i) * sizeof(*s->members));
   s->members[i] = *pe;
   s->n_members++;
@@ -638,10 +587,7 @@ static struct fieldpath_set *descend(struct fieldpath_set *s, const struct field
   size_t i = find_child(s, pe, &found);
   if (found)
     return s->children[i].set;
-  if (s->n_children == s->cap_children) {
-    s->cap_children = s->cap_children ? s->cap_children * 2 : 4;
-    s->children = xrealloc(s->children, s->cap_children * sizeof(*s->children));
-  }
+  s->children = xgrow(s->children, s->n_children, &s->cap_children, sizeof(*s->children));
   memmove(&s->children[i + 1], &s->children[i], (s->n_children - i) * sizeof(*s->children));
   fieldpath_pe_copy(pe, &s->children[i].pe);
   s->children[i].set = fieldpath_set_new();
@@ -658,10 +604,7 @@ static void append_member_copy(struct fieldpath_set *s, const struct fieldpath_p
 
 static void append_child(struct fieldpath_set *s, const struct fieldpath_pe *pe,
                          struct fieldpath_set *child) {
-  if (s->n_children == s->cap_children) {
-    s->cap_children = s->cap_children ? s->cap_children * 2 : 4;
-    s->children = xrealloc(s->children, s->cap_children * sizeof(*s->children));
-  }
+  s->children = xgrow(s->children, s->n_children, &s->cap_children, sizeof(*s->children));
   fieldpath_pe_copy(pe, &s->children[s->n_children].pe);
   s->children[s->n_children].set = child;
   s->n_children++;
@@ -847,20 +790,20 @@ void fieldpath_set_iterate(const struct fieldpath_set *s,
 
 /* ---- FieldsV1 ---- */
 
-static void emit(struct buf *b, const struct fieldpath_set *s, bool include_self) {
+static void emit(struct strbuf *b, const struct fieldpath_set *s, bool include_self) {
   bool first = true;
 #define SEP()                                                                                      \
   do {                                                                                             \
     if (!first)                                                                                    \
-      buf_putc(b, ',');                                                                            \
+      strbuf_appendc(b, ',');                                                                      \
     first = false;                                                                                 \
   } while (0)
   if (include_self && (s->n_members || s->n_children)) {
     SEP();
-    buf_puts(b, "\".\":{}");
+    strbuf_appends(b, "\".\":{}");
   }
   size_t mi = 0, ci = 0;
-  struct buf key = {0};
+  struct strbuf key = {0};
   while (mi < s->n_members || ci < s->n_children) {
     int c;
     if (mi == s->n_members)
@@ -870,33 +813,33 @@ static void emit(struct buf *b, const struct fieldpath_set *s, bool include_self
     else
       c = fieldpath_pe_compare(&s->members[mi], &s->children[ci].pe);
     SEP();
-    key.n = 0;
+    key.len = 0;
     buf_put_pe_key(&key, c < 0 ? &s->members[mi] : &s->children[ci].pe);
-    buf_put_json_string(b, key.p, key.n);
-    buf_putc(b, ':');
+    buf_put_json_string(b, key.s, key.len);
+    strbuf_appendc(b, ':');
     if (c < 0) {
-      buf_puts(b, "{}");
+      strbuf_appends(b, "{}");
       mi++;
       continue;
     }
-    buf_putc(b, '{');
+    strbuf_appendc(b, '{');
     emit(b, s->children[ci].set, c == 0);
-    buf_putc(b, '}');
+    strbuf_appendc(b, '}');
     if (c == 0)
       mi++;
     ci++;
   }
-  free(key.p);
+  free(key.s);
 #undef SEP
 }
 
 char *fieldpath_set_serialize(const struct fieldpath_set *s) {
-  struct buf b = {0};
-  buf_putc(&b, '{');
+  struct strbuf b = {0};
+  strbuf_appendc(&b, '{');
   if (s)
     emit(&b, s, false);
-  buf_putc(&b, '}');
-  return buf_take(&b);
+  strbuf_appendc(&b, '}');
+  return strbuf_take(&b, NULL);
 }
 
 json_t *fieldpath_set_to_json(const struct fieldpath_set *s) {
@@ -1166,28 +1109,17 @@ static const json_t *key_default(const struct fieldpath_type *list, const char *
   return f ? f->default_value : NULL;
 }
 
-static int pe_error(char **ret_err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int pe_error(char **ret_err, const char *fmt, ...) {
-  if (ret_err) {
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(ret_err, fmt, ap) < 0)
-      abort();
-    va_end(ap);
-  }
-  return -EINVAL;
-}
-
 int fieldpath_item_pe(const struct fieldpath_type *list, const json_t *item,
                       struct fieldpath_pe *ret, char **ret_err) {
   if (!list->keys && !list->key1) {
     if (json_is_object(item))
-      return pe_error(ret_err, "associative list without keys has an element that's a map type");
+      return set_error(ret_err, -EINVAL,
+                       "associative list without keys has an element that's a map type");
     if (json_is_array(item))
-      return pe_error(ret_err, "not supported: associative list with lists as elements");
+      return set_error(ret_err, -EINVAL, "not supported: associative list with lists as elements");
     if (json_is_null(item))
-      return pe_error(ret_err,
-                      "associative list without keys has an element that's an explicit null");
+      return set_error(ret_err, -EINVAL,
+                       "associative list without keys has an element that's an explicit null");
     json_t *v = json_deep_copy(item);
     if (!v)
       abort();
@@ -1195,9 +1127,9 @@ int fieldpath_item_pe(const struct fieldpath_type *list, const json_t *item,
     return 0;
   }
   if (json_is_null(item))
-    return pe_error(ret_err, "associative list with keys may not have a null element");
+    return set_error(ret_err, -EINVAL, "associative list with keys may not have a null element");
   if (!json_is_object(item))
-    return pe_error(ret_err, "associative list with keys may not have non-map elements");
+    return set_error(ret_err, -EINVAL, "associative list with keys may not have non-map elements");
   const char *one[2] = {list->key1, NULL};
   const char *const *keys = list->keys ? list->keys : one;
   size_t n = 0;
@@ -1212,10 +1144,10 @@ int fieldpath_item_pe(const struct fieldpath_type *list, const json_t *item,
     if (!v)
       v = key_default(list, sorted[i]);
     if (!v)
-      return pe_error(ret_err,
-                      "associative list with keys has an element that omits key field \"%s\" "
-                      "(and doesn't have default value)",
-                      sorted[i]);
+      return set_error(ret_err, -EINVAL,
+                       "associative list with keys has an element that omits key field \"%s\" "
+                       "(and doesn't have default value)",
+                       sorted[i]);
     json_array_append_new(pairs, json_pack("[sO]", sorted[i], (json_t *)v));
   }
   *ret = (struct fieldpath_pe){.kind = FIELDPATH_KEY, .value = TAKE_PTR(pairs)};

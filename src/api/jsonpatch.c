@@ -231,12 +231,23 @@ static bool op_replace(json_t **root, const json_t *op) {
   return true;
 }
 
-static bool op_move(json_t *root, const json_t *op) {
+/* The container, key and value an op's "from" names; false when it names nothing. */
+static bool op_from(json_t *root, const json_t *op, json_t **ret_con, char **ret_key,
+                    json_t **ret_val) {
   const char *from = op_string(op, "from");
+  _cleanup_free_ char *key = NULL;
+  json_t *con = from ? find_parent(root, from, &key) : NULL;
+  if (!con || !container_get(con, key, ret_val))
+    return false;
+  *ret_con = con;
+  *ret_key = TAKE_PTR(key);
+  return true;
+}
+
+static bool op_move(json_t *root, const json_t *op) {
   _cleanup_free_ char *from_key = NULL, *key = NULL;
-  json_t *con = from ? find_parent(root, from, &from_key) : NULL;
-  json_t *val;
-  if (!con || !container_get(con, from_key, &val))
+  json_t *con, *val;
+  if (!op_from(root, op, &con, &from_key, &val))
     return false;
   _cleanup_json_ json_t *held = val ? json_incref(val) : json_null();
   if (!container_remove(con, from_key))
@@ -249,11 +260,9 @@ static bool op_move(json_t *root, const json_t *op) {
 }
 
 static bool op_copy(json_t *root, const json_t *op, size_t *copied) {
-  const char *from = op_string(op, "from");
   _cleanup_free_ char *from_key = NULL, *key = NULL;
-  json_t *con = from ? find_parent(root, from, &from_key) : NULL;
-  json_t *val;
-  if (!con || !container_get(con, from_key, &val))
+  json_t *con, *val;
+  if (!op_from(root, op, &con, &from_key, &val))
     return false;
   const char *path = op_string(op, "path");
   json_t *dest = path ? find_parent(root, path, &key) : NULL;

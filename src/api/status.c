@@ -79,7 +79,7 @@ void field_errors_forbidden(struct field_errors *errs, const char *field, const 
 void field_errors_too_long(struct field_errors *errs, const char *field, const json_t *value,
                            size_t max) {
   (void)value;
-  field_errors_add(errs, CAUSE_TOO_LONG, field, "Too long: must have at most %zu %s", max,
+  field_errors_add(errs, CAUSE_TOO_LONG, field, "Too long: may not be more than %zu %s", max,
                    max == 1 ? "byte" : "bytes");
 }
 

@@ -45,7 +45,7 @@ void field_errors_add(struct field_errors *errs, const char *type, const char *f
  *   NotSupported:  `Unsupported value: <json>: supported values: "a", "b"`
  *   Duplicate:     `Duplicate value: <json>`
  *   Forbidden:     `Forbidden: detail`
- *   TooLong:       `Too long: must have at most N bytes`
+ *   TooLong:       `Too long: may not be more than N bytes`
  * value may be NULL for Required/Forbidden. */
 void field_errors_required(struct field_errors *errs, const char *field, const char *detail);
 void field_errors_invalid(struct field_errors *errs, const char *field, const json_t *value,

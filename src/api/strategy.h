@@ -22,6 +22,18 @@
 
 #include "api/registry.h"
 
+/* Defines prefix_prepare_create and prefix_prepare_update for a kind whose create and
+ * update both apply fn(obj) (defaults that depend on other fields), whatever the old
+ * object held. */
+#define STRATEGY_DEFAULT_ON_WRITE(prefix, fn)                                                      \
+  static void prefix##_prepare_create(json_t *obj) {                                               \
+    fn(obj);                                                                                       \
+  }                                                                                                \
+  static void prefix##_prepare_update(json_t *obj, const json_t *old) {                            \
+    (void)old;                                                                                     \
+    fn(obj);                                                                                       \
+  }
+
 /* core/v1 */
 extern const struct api_strategy strategy_pods;
 extern const struct api_strategy strategy_podtemplates;

@@ -897,14 +897,10 @@ const struct api_strategy strategy_pods = {
 
 /* ---- PodTemplate ---- */
 
-static void podtemplate_prepare_create(json_t *obj) {
+static void podtemplate_default(json_t *obj) {
   strategy_pod_spec_default(json_path(obj, "template.spec"));
 }
-
-static void podtemplate_prepare_update(json_t *obj, const json_t *old) {
-  (void)old;
-  strategy_pod_spec_default(json_path(obj, "template.spec"));
-}
+STRATEGY_DEFAULT_ON_WRITE(podtemplate, podtemplate_default)
 
 static void podtemplate_validate(const json_t *obj, const json_t *old, struct field_errors *errs) {
   (void)old;

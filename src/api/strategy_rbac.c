@@ -75,13 +75,7 @@ static void subjects_default(json_t *obj) {
   }
 }
 
-static void binding_prepare_create(json_t *obj) {
-  subjects_default(obj);
-}
-static void binding_prepare_update(json_t *obj, const json_t *old) {
-  (void)old;
-  subjects_default(obj);
-}
+STRATEGY_DEFAULT_ON_WRITE(binding, subjects_default)
 
 static void path_segment_validate(const json_t *v, const char *path, struct field_errors *errs) {
   const char *s = json_string_value(v);

@@ -176,13 +176,38 @@ static void positive_int_or_percent(const json_t *v, const char *path, struct fi
   }
 }
 
+/* maxUnavailable and maxSurge of a rolling update at path, as Deployments and DaemonSets
+ * share them. Returns maxUnavailable (borrowed) for the kind's own further checks. */
+static const json_t *rolling_update_validate(const json_t *ru, const char *path,
+                                             struct field_errors *errs) {
+  const json_t *mu = json_object_get(ru, "maxUnavailable"), *ms = json_object_get(ru, "maxSurge");
+  _cleanup_free_ char *mu_path = xasprintf("%s.maxUnavailable", path);
+  _cleanup_free_ char *ms_path = xasprintf("%s.maxSurge", path);
+  positive_int_or_percent(mu, mu_path, errs);
+  positive_int_or_percent(ms, ms_path, errs);
+  if (intstr_value(mu) == 0 && intstr_value(ms) == 0) {
+    _cleanup_free_ char *go = go_intstr(mu);
+    field_errors_add(errs, CAUSE_INVALID, mu_path,
+                     "Invalid value: %s: may not be 0 when `maxSurge` is 0", go);
+  }
+  return mu;
+}
+
+/* The spec of a workload with its pod template defaulted, or NULL when there is none. */
+static json_t *workload_spec_default(json_t *obj) {
+  json_t *spec = json_object_get(obj, "spec");
+  if (!json_is_object(spec))
+    return NULL;
+  template_default(obj, "spec.template.spec");
+  return spec;
+}
+
 /* ---- Deployment ---- */
 
 static void deployment_default(json_t *obj) {
-  json_t *spec = json_object_get(obj, "spec");
-  if (!json_is_object(spec))
+  json_t *spec = workload_spec_default(obj);
+  if (!spec)
     return;
-  template_default(obj, "spec.template.spec");
   /* kubectl create deployment sends an empty strategy {}: the schema's whole-struct
    * default does not apply then, but the type default and its rollingUpdate do. */
   json_t *strategy = json_object_get(spec, "strategy");
@@ -200,13 +225,7 @@ static void deployment_default(json_t *obj) {
   }
 }
 
-static void deployment_prepare_create(json_t *obj) {
-  deployment_default(obj);
-}
-static void deployment_prepare_update(json_t *obj, const json_t *old) {
-  (void)old;
-  deployment_default(obj);
-}
+STRATEGY_DEFAULT_ON_WRITE(deployment, deployment_default)
 
 static void deployment_validate(const json_t *obj, const json_t *old, struct field_errors *errs) {
   workload_validate(obj, "deployment", "Deployment", errs);
@@ -218,14 +237,7 @@ static void deployment_validate(const json_t *obj, const json_t *old, struct fie
     field_errors_forbidden(errs, "spec.strategy.rollingUpdate",
                            "may not be specified when strategy `type` is 'Recreate'");
   } else if (streq(type, "RollingUpdate") && json_is_object(ru)) {
-    const json_t *mu = json_object_get(ru, "maxUnavailable"), *ms = json_object_get(ru, "maxSurge");
-    positive_int_or_percent(mu, "spec.strategy.rollingUpdate.maxUnavailable", errs);
-    positive_int_or_percent(ms, "spec.strategy.rollingUpdate.maxSurge", errs);
-    if (intstr_value(mu) == 0 && intstr_value(ms) == 0) {
-      _cleanup_free_ char *go = go_intstr(mu);
-      field_errors_add(errs, CAUSE_INVALID, "spec.strategy.rollingUpdate.maxUnavailable",
-                       "Invalid value: %s: may not be 0 when `maxSurge` is 0", go);
-    }
+    const json_t *mu = rolling_update_validate(ru, "spec.strategy.rollingUpdate", errs);
     if (json_is_string(mu) && valid_percent(json_string_value(mu)) && intstr_value(mu) > 100)
       field_errors_invalid(errs, "spec.strategy.rollingUpdate.maxUnavailable", mu,
                            "must not be greater than 100%");
@@ -247,13 +259,10 @@ const struct api_strategy strategy_deployments = {
 
 /* ---- ReplicaSet ---- */
 
-static void template_prepare_create(json_t *obj) {
+static void replicaset_default(json_t *obj) {
   template_default(obj, "spec.template.spec");
 }
-static void template_prepare_update(json_t *obj, const json_t *old) {
-  (void)old;
-  template_default(obj, "spec.template.spec");
-}
+STRATEGY_DEFAULT_ON_WRITE(replicaset, replicaset_default)
 
 static void replicaset_validate(const json_t *obj, const json_t *old, struct field_errors *errs) {
   /* kube words the ReplicaSet's empty-selector error as the Deployment's. */
@@ -263,18 +272,17 @@ static void replicaset_validate(const json_t *obj, const json_t *old, struct fie
 }
 
 const struct api_strategy strategy_replicasets = {
-    .prepare_create = template_prepare_create,
-    .prepare_update = template_prepare_update,
+    .prepare_create = replicaset_prepare_create,
+    .prepare_update = replicaset_prepare_update,
     .validate = replicaset_validate,
 };
 
 /* ---- StatefulSet ---- */
 
 static void statefulset_default(json_t *obj) {
-  json_t *spec = json_object_get(obj, "spec");
-  if (!json_is_object(spec))
+  json_t *spec = workload_spec_default(obj);
+  if (!spec)
     return;
-  template_default(obj, "spec.template.spec");
   json_t *us = json_object_get(spec, "updateStrategy");
   if (!json_is_object(us))
     return; /* the schema default fills in the whole strategy */
@@ -289,13 +297,7 @@ static void statefulset_default(json_t *obj) {
     set_if_absent(ru, "partition", json_integer(0));
 }
 
-static void statefulset_prepare_create(json_t *obj) {
-  statefulset_default(obj);
-}
-static void statefulset_prepare_update(json_t *obj, const json_t *old) {
-  (void)old;
-  statefulset_default(obj);
-}
+STRATEGY_DEFAULT_ON_WRITE(statefulset, statefulset_default)
 
 static void statefulset_validate(const json_t *obj, const json_t *old, struct field_errors *errs) {
   workload_validate(obj, "statefulset", "StatefulSet", errs);
@@ -340,10 +342,9 @@ const struct api_strategy strategy_statefulsets = {
 /* ---- DaemonSet ---- */
 
 static void daemonset_default(json_t *obj) {
-  json_t *spec = json_object_get(obj, "spec");
-  if (!json_is_object(spec))
+  json_t *spec = workload_spec_default(obj);
+  if (!spec)
     return;
-  template_default(obj, "spec.template.spec");
   json_t *us = json_object_get(spec, "updateStrategy");
   if (!json_is_object(us))
     return;
@@ -356,27 +357,14 @@ static void daemonset_default(json_t *obj) {
   }
 }
 
-static void daemonset_prepare_create(json_t *obj) {
-  daemonset_default(obj);
-}
-static void daemonset_prepare_update(json_t *obj, const json_t *old) {
-  (void)old;
-  daemonset_default(obj);
-}
+STRATEGY_DEFAULT_ON_WRITE(daemonset, daemonset_default)
 
 static void daemonset_validate(const json_t *obj, const json_t *old, struct field_errors *errs) {
   workload_validate(obj, "daemonset", "DaemonSet", errs);
   const json_t *us = json_path((json_t *)obj, "spec.updateStrategy");
   const json_t *ru = json_object_get(us, "rollingUpdate");
   if (streq(str_at(us, "type"), "RollingUpdate") && json_is_object(ru)) {
-    const json_t *mu = json_object_get(ru, "maxUnavailable"), *ms = json_object_get(ru, "maxSurge");
-    positive_int_or_percent(mu, "spec.updateStrategy.rollingUpdate.maxUnavailable", errs);
-    positive_int_or_percent(ms, "spec.updateStrategy.rollingUpdate.maxSurge", errs);
-    if (intstr_value(mu) == 0 && intstr_value(ms) == 0) {
-      _cleanup_free_ char *go = go_intstr(mu);
-      field_errors_add(errs, CAUSE_INVALID, "spec.updateStrategy.rollingUpdate.maxUnavailable",
-                       "Invalid value: %s: may not be 0 when `maxSurge` is 0", go);
-    }
+    rolling_update_validate(ru, "spec.updateStrategy.rollingUpdate", errs);
   }
   if (old)
     selector_immutable(json_object_get(obj, "spec"), json_object_get(old, "spec"), errs);
@@ -393,10 +381,9 @@ const struct api_strategy strategy_daemonsets = {
 /* An RC without a selector selects its template's labels, and an RC without labels
  * takes them from its template too. */
 static void rc_default(json_t *obj) {
-  json_t *spec = json_object_get(obj, "spec");
-  if (!json_is_object(spec))
+  json_t *spec = workload_spec_default(obj);
+  if (!spec)
     return;
-  template_default(obj, "spec.template.spec");
   json_t *labels = json_path(obj, "spec.template.metadata.labels");
   if (!json_is_object(labels))
     return;
@@ -407,13 +394,7 @@ static void rc_default(json_t *obj) {
     json_object_set_new(md, "labels", json_deep_copy(labels));
 }
 
-static void rc_prepare_create(json_t *obj) {
-  rc_default(obj);
-}
-static void rc_prepare_update(json_t *obj, const json_t *old) {
-  (void)old;
-  rc_default(obj);
-}
+STRATEGY_DEFAULT_ON_WRITE(rc, rc_default)
 
 static void rc_validate(const json_t *obj, const json_t *old, struct field_errors *errs) {
   (void)old;
@@ -607,13 +588,7 @@ static void cronjob_default(json_t *obj) {
   template_default(obj, "spec.jobTemplate.spec.template.spec");
 }
 
-static void cronjob_prepare_create(json_t *obj) {
-  cronjob_default(obj);
-}
-static void cronjob_prepare_update(json_t *obj, const json_t *old) {
-  (void)old;
-  cronjob_default(obj);
-}
+STRATEGY_DEFAULT_ON_WRITE(cronjob, cronjob_default)
 
 struct cron_field {
   unsigned min, max;

@@ -5,7 +5,6 @@
  * them. */
 #include "api/validate.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -16,6 +15,7 @@
 
 #include "lib/json.h"
 #include "lib/quantity.h"
+#include "lib/validation.h"
 
 /* ---- small helpers -------------------------------------------------------------- */
 
@@ -601,173 +601,14 @@ static void msgs_clear(struct msgs *m) {
   m->n = 0;
 }
 
-/* The wording of validation.RegexError: examples, then the regex. */
-static char *regex_error(const char *msg, const char *re, const char *const *examples) {
-  size_t n = 0;
-  while (examples[n])
-    n++;
-  char *out = xasprintf("%s (e.g. ", msg);
-  for (size_t i = 0; i < n; i++) {
-    char *next = xasprintf("%s%s'%s', ", out, i ? " or " : "", examples[i]);
-    free(out);
-    out = next;
-  }
-  char *res = xasprintf("%sregex used for validation is '%s')", out, re);
-  free(out);
-  return res;
-}
-
-static char *max_len_error(size_t n) {
-  return xasprintf("must be no more than %zu characters", n);
-}
-
-static bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-static bool is_alnum(char c) {
-  return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
-}
-
-static bool match_dns_label(const char *s, size_t n, bool first_alpha) {
-  if (n == 0 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
-    return false;
-  if (first_alpha && !(s[0] >= 'a' && s[0] <= 'z'))
-    return false;
-  for (size_t i = 0; i < n; i++)
-    if (!is_lower_alnum(s[i]) && s[i] != '-')
-      return false;
-  return true;
-}
-
-#define DNS1123_LABEL_FMT "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-#define DNS1123_SUBDOMAIN_FMT DNS1123_LABEL_FMT "(\\." DNS1123_LABEL_FMT ")*"
-#define QUALIFIED_NAME_FMT "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-#define LABEL_VALUE_FMT "(" QUALIFIED_NAME_FMT ")?"
-#define QUALIFIED_NAME_MSG                                                                 \
-  "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with " \
-  "an alphanumeric character"
-
-static void check_dns1123_label(const char *s, struct msgs *m) {
-  size_t n = strlen(s);
-  if (n > 63)
-    msgs_add(m, max_len_error(63));
-  if (!match_dns_label(s, n, false))
-    msgs_add(m, regex_error("a lowercase RFC 1123 label must consist of lower case alphanumeric "
-                            "characters or '-', and must start and end with an alphanumeric "
-                            "character",
-                            DNS1123_LABEL_FMT, (const char *const[]){"my-name", "123-abc", NULL}));
-}
-
-static void check_dns1035_label(const char *s, struct msgs *m) {
-  size_t n = strlen(s);
-  if (n > 63)
-    msgs_add(m, max_len_error(63));
-  if (!match_dns_label(s, n, true))
-    msgs_add(m, regex_error("a DNS-1035 label must consist of lower case alphanumeric "
-                            "characters or '-', start with an alphabetic character, and end "
-                            "with an alphanumeric character",
-                            "[a-z]([-a-z0-9]*[a-z0-9])?",
-                            (const char *const[]){"my-name", "abc-123", NULL}));
-}
-
-static bool match_subdomain(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0)
-    return false;
-  for (const char *p = s;;) {
-    const char *dot = strchr(p, '.');
-    size_t len = dot ? (size_t)(dot - p) : strlen(p);
-    if (!match_dns_label(p, len, false))
-      return false;
-    if (!dot)
-      return true;
-    p = dot + 1;
-  }
-}
-
-static void check_dns1123_subdomain(const char *s, struct msgs *m, const char *prefix) {
-  if (strlen(s) > 253)
-    msgs_add(m, xasprintf("%s%s", prefix, "must be no more than 253 characters"));
-  if (!match_subdomain(s)) {
-    _cleanup_free_ char *e = regex_error(
-        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "
-        "or '.', and must start and end with an alphanumeric character",
-        DNS1123_SUBDOMAIN_FMT, (const char *const[]){"example.com", NULL});
-    msgs_add(m, xasprintf("%s%s", prefix, e));
-  }
-}
-
-static bool match_qualified_part(const char *s, size_t n) {
-  if (n == 0 || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
-    return false;
-  for (size_t i = 0; i < n; i++)
-    if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-      return false;
-  return true;
-}
-
-static void check_qualified_name(const char *s, struct msgs *m) {
-  const char *slash = strchr(s, '/');
-  const char *name = s;
-  if (slash && strchr(slash + 1, '/')) {
-    _cleanup_free_ char *e =
-        regex_error(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT,
-                    (const char *const[]){"MyName", "my.name", "123-abc", NULL});
-    msgs_add(m, xasprintf("a qualified name %s with an optional DNS subdomain prefix and '/' "
-                          "(e.g. 'example.com/MyName')",
-                          e));
-    return;
-  }
-  if (slash) {
-    _cleanup_free_ char *prefix = xstrndup(s, (size_t)(slash - s));
-    if (!*prefix)
-      msgs_add(m, xstrdup("prefix part must be non-empty"));
-    else
-      check_dns1123_subdomain(prefix, m, "prefix part ");
-    name = slash + 1;
-  }
-  size_t n = strlen(name);
-  if (n == 0)
-    msgs_add(m, xstrdup("name part must be non-empty"));
-  else if (n > 63)
-    msgs_add(m, xasprintf("name part %s", "must be no more than 63 characters"));
-  if (!match_qualified_part(name, n)) {
-    _cleanup_free_ char *e =
-        regex_error(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT,
-                    (const char *const[]){"MyName", "my.name", "123-abc", NULL});
-    msgs_add(m, xasprintf("name part %s", e));
-  }
-}
-
-static void check_label_value(const char *s, struct msgs *m) {
-  size_t n = strlen(s);
-  if (n > 63)
-    msgs_add(m, max_len_error(63));
-  if (n > 0 && !match_qualified_part(s, n))
-    msgs_add(m, regex_error("a valid label must be an empty string or consist of alphanumeric "
-                            "characters, '-', '_' or '.', and must start and end with an "
-                            "alphanumeric character",
-                            LABEL_VALUE_FMT,
-                            (const char *const[]){"MyValue", "my_value", "12345", NULL}));
-}
-
-static void check_port_name(const char *s, struct msgs *m) {
-  size_t n = strlen(s);
-  bool charset = n > 0, letter = false;
-  for (size_t i = 0; i < n; i++) {
-    if (!is_lower_alnum(s[i]) && s[i] != '-')
-      charset = false;
-    if (s[i] >= 'a' && s[i] <= 'z')
-      letter = true;
-  }
-  if (n > 15)
-    msgs_add(m, max_len_error(15));
-  if (!charset)
-    msgs_add(m, xstrdup("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"));
-  if (!letter)
-    msgs_add(m, xstrdup("must contain at least one letter (a-z)"));
-  if (strstr(s, "--"))
-    msgs_add(m, xstrdup("must not contain consecutive hyphens"));
-  if (n > 0 && (s[0] == '-' || s[n - 1] == '-'))
-    msgs_add(m, xstrdup("must not begin or end with a hyphen"));
+/* Moves the messages of a lib/validation check (apimachinery's wording) into m. */
+static void check_with(int (*check)(const char *value, char ***ret_msgs), const char *value,
+                       struct msgs *m) {
+  char **v = NULL;
+  check(value, &v);
+  for (char **p = v; p && *p; p++)
+    msgs_add(m, *p);
+  free(v);
 }
 
 static void check_path_segment(const char *s, bool prefix, struct msgs *m) {
@@ -781,69 +622,35 @@ static void check_path_segment(const char *s, bool prefix, struct msgs *m) {
     msgs_add(m, xstrdup("may not contain '%'"));
 }
 
-static void check_ip(const char *s, struct msgs *m, bool v4_only) {
-  unsigned char buf[16];
-  if (inet_pton(AF_INET, s, buf) == 1)
-    return;
-  if (!v4_only && inet_pton(AF_INET6, s, buf) == 1)
-    return;
-  msgs_add(m, xstrdup(v4_only ? "must be a valid IPv4 address"
-                              : "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"));
-}
-
-static void check_cidr(const char *s, struct msgs *m) {
-  const char *slash = strchr(s, '/');
-  bool ok = false;
-  if (slash && slash[1]) {
-    _cleanup_free_ char *addr = xstrndup(s, (size_t)(slash - s));
-    unsigned char buf[16];
-    char *end;
-    long bits = strtol(slash + 1, &end, 10);
-    if (!*end && slash[1] >= '0' && slash[1] <= '9') {
-      if (inet_pton(AF_INET, addr, buf) == 1)
-        ok = bits >= 0 && bits <= 32;
-      else if (inet_pton(AF_INET6, addr, buf) == 1)
-        ok = bits >= 0 && bits <= 128;
-    }
-  }
-  if (!ok)
-    msgs_add(m, xstrdup("must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"));
-}
-
-/* Format checks by name: what applies to strings and what to numbers. Re-pointing a
- * format at lib/validation means changing one line here. */
+/* Format checks by name: what applies to strings and what to numbers. */
 struct format_rule {
   const char *name;
-  void (*string_check)(const char *s, struct msgs *m);
-  void (*number_check)(json_int_t n, struct msgs *m);
+  int (*string_check)(const char *value, char ***ret_msgs);
+  int (*number_check)(int64_t value, char ***ret_msgs);
 };
 
-static void check_subdomain_plain(const char *s, struct msgs *m) {
-  check_dns1123_subdomain(s, m, "");
-}
-static void check_ipv4(const char *s, struct msgs *m) { check_ip(s, m, true); }
-static void check_any_ip(const char *s, struct msgs *m) { check_ip(s, m, false); }
-static void check_port_num(json_int_t n, struct msgs *m) {
-  if (n < 1 || n > 65535)
-    msgs_add(m, xstrdup("must be between 1 and 65535, inclusive"));
-}
-static void check_nonneg(json_int_t n, struct msgs *m) {
-  if (n < 0)
-    msgs_add(m, xstrdup("must be greater than or equal to 0"));
+/* apimachinery's ValidateNonnegativeField, in lib/validation's calling convention. */
+static int check_nonneg(int64_t n, char ***ret_msgs) {
+  *ret_msgs = NULL;
+  if (n >= 0)
+    return 0;
+  *ret_msgs = xcalloc(2, sizeof(char *));
+  (*ret_msgs)[0] = xstrdup("must be greater than or equal to 0");
+  return 1;
 }
 
 static const struct format_rule format_rules[] = {
-    {"dns1123label", check_dns1123_label, NULL},
-    {"dns1123subdomain", check_subdomain_plain, NULL},
-    {"dns1035label", check_dns1035_label, NULL},
-    {"qualifiedname", check_qualified_name, NULL},
-    {"labelvalue", check_label_value, NULL},
-    {"port", check_port_name, check_port_num},
-    {"portname", check_port_name, NULL},
+    {"dns1123label", valid_dns1123_label, NULL},
+    {"dns1123subdomain", valid_dns1123_subdomain, NULL},
+    {"dns1035label", valid_dns1035_label, NULL},
+    {"qualifiedname", valid_qualified_name, NULL},
+    {"labelvalue", valid_label_value, NULL},
+    {"port", valid_port_name, valid_port_num},
+    {"portname", valid_port_name, NULL},
     {"nonneg", NULL, check_nonneg},
-    {"ipv4", check_ipv4, NULL},
-    {"ip", check_any_ip, NULL},
-    {"cidr", check_cidr, NULL},
+    {"ipv4", valid_ipv4, NULL},
+    {"ip", valid_ip, NULL},
+    {"cidr", valid_cidr, NULL},
 };
 
 static void add_invalid_msgs(struct field_errors *errs, const char *path, const json_t *value,
@@ -861,15 +668,17 @@ int validate_format(const char *format, const json_t *value, const char *path,
       rule = &format_rules[i];
   if (!rule)
     return -ENOENT;
-  struct msgs m = {0};
+  char **v = NULL;
   if (json_is_string(value) && rule->string_check)
-    rule->string_check(json_string_value(value), &m);
+    rule->string_check(json_string_value(value), &v);
   else if (json_is_integer(value) && rule->number_check)
-    rule->number_check(json_integer_value(value), &m);
+    rule->number_check((int64_t)json_integer_value(value), &v);
   else if (json_is_real(value) && rule->number_check)
-    rule->number_check((json_int_t)floor(json_real_value(value)), &m);
-  size_t n = m.n;
-  add_invalid_msgs(errs, path, value, &m);
+    rule->number_check((int64_t)floor(json_real_value(value)), &v);
+  size_t n = valid_msgs_count(v);
+  for (size_t i = 0; i < n; i++)
+    field_errors_invalid(errs, path, value, v[i]);
+  valid_msgs_free(v);
   return n ? -EINVAL : 0;
 }
 
@@ -1020,9 +829,15 @@ static void name_messages(enum validate_name kind, const char *name, bool prefix
   if (prefix && n > 0 && masked[n - 1] == '-' && kind != VALIDATE_NAME_PATH_SEGMENT)
     masked[n - 1] = 'a';
   switch (kind) {
-  case VALIDATE_NAME_SUBDOMAIN: check_dns1123_subdomain(masked, m, ""); break;
-  case VALIDATE_NAME_LABEL: check_dns1123_label(masked, m); break;
-  case VALIDATE_NAME_DNS1035: check_dns1035_label(masked, m); break;
+  case VALIDATE_NAME_SUBDOMAIN:
+    check_with(valid_dns1123_subdomain, masked, m);
+    break;
+  case VALIDATE_NAME_LABEL:
+    check_with(valid_dns1123_label, masked, m);
+    break;
+  case VALIDATE_NAME_DNS1035:
+    check_with(valid_dns1035_label, masked, m);
+    break;
   case VALIDATE_NAME_PATH_SEGMENT: check_path_segment(masked, prefix, m); break;
   case VALIDATE_NAME_NONE: break;
   }
@@ -1113,7 +928,7 @@ int validate_object_meta(const json_t *meta, bool namespaced, enum validate_name
     if (!*ns) {
       field_errors_required(errs, p_ns, NULL);
     } else {
-      check_dns1123_label(ns, &m);
+      check_with(valid_dns1123_label, ns, &m);
       add_invalid_msgs(errs, p_ns, json_object_get(meta, "namespace"), &m);
     }
   } else if (*ns) {
@@ -1129,11 +944,11 @@ int validate_object_meta(const json_t *meta, bool namespaced, enum validate_name
   const json_t *labels = json_object_get(meta, "labels");
   if (json_is_object(labels)) {
     json_object_foreach((json_t *)labels, key, val) {
-      check_qualified_name(key, &m);
+      check_with(valid_label_key, key, &m);
       _cleanup_json_ json_t *k = json_string(key);
       add_invalid_msgs(errs, p_labels, k, &m);
       if (json_is_string(val)) {
-        check_label_value(json_string_value(val), &m);
+        check_with(valid_label_value, json_string_value(val), &m);
         add_invalid_msgs(errs, p_labels, val, &m);
       }
     }
@@ -1141,20 +956,13 @@ int validate_object_meta(const json_t *meta, bool namespaced, enum validate_name
 
   const json_t *annotations = json_object_get(meta, "annotations");
   if (json_is_object(annotations)) {
-    size_t total = 0;
     json_object_foreach((json_t *)annotations, key, val) {
-      /* Annotation keys are qualified names compared case-insensitively. */
-      _cleanup_free_ char *lower = xstrdup(key);
-      for (char *c = lower; *c; c++)
-        if (*c >= 'A' && *c <= 'Z')
-          *c = (char)(*c - 'A' + 'a');
-      check_qualified_name(lower, &m);
+      check_with(valid_annotation_key, key, &m);
       _cleanup_json_ json_t *k = json_string(key);
       add_invalid_msgs(errs, p_ann, k, &m);
-      total += strlen(key) + (json_is_string(val) ? json_string_length(val) : 0);
     }
-    if (total > 256 * 1024)
-      field_errors_too_long(errs, p_ann, NULL, 256 * 1024);
+    if (valid_annotations_size(annotations) > VALID_ANNOTATIONS_TOTAL_MAX)
+      field_errors_too_long(errs, p_ann, NULL, VALID_ANNOTATIONS_TOTAL_MAX);
   }
 
   const json_t *owners = json_object_get(meta, "ownerReferences");
@@ -1167,7 +975,7 @@ int validate_object_meta(const json_t *meta, bool namespaced, enum validate_name
     json_array_foreach(finalizers, i, val) {
       if (!json_is_string(val))
         continue;
-      check_qualified_name(json_string_value(val), &m);
+      check_with(valid_qualified_name, json_string_value(val), &m);
       add_invalid_msgs(errs, p_fin, val, &m);
     }
   }

@@ -1,31 +1,15 @@
 #include "client/kubeconfig.h"
 
-#include <fcntl.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <yaml.h>
 
 #include "lib/base64.h"
-#include "lib/pki.h"
+#include "lib/fileio.h"
 
 /* Referenced credential files are small; a cap keeps a hostile path (/dev/zero) from
  * exhausting memory. */
 #define MAX_REF_FILE (4 * 1024 * 1024)
-
-static int fail(char **ret_err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char **ret_err, int r, const char *fmt, ...) {
-  if (ret_err) {
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg;
-    if (vasprintf(&msg, fmt, ap) < 0)
-      msg = NULL;
-    va_end(ap);
-    *ret_err = msg ? msg : xstrdup("invalid kubeconfig");
-  }
-  return r;
-}
 
 /* ---- writing ---- */
 
@@ -89,10 +73,10 @@ int kubeconfig_write_admin(const char *path, const char *server, const char *ca_
                            const char *cert_pem, const char *key_pem, char **ret_err) {
   _cleanup_free_ char *text = kubeconfig_render_admin(server, ca_pem, cert_pem, key_pem);
   if (!text)
-    return fail(ret_err, -EINVAL, "invalid server URL");
-  int r = pki_write_file_atomic(path, text, strlen(text), 0600);
+    return set_error(ret_err, -EINVAL, "invalid server URL");
+  int r = fileio_write_atomic(path, text, strlen(text), 0600);
   if (r < 0)
-    return fail(ret_err, r, "cannot write %s: %s", path, strerror(-r));
+    return set_error(ret_err, r, "cannot write %s: %s", path, strerror(-r));
   return 0;
 }
 
@@ -143,37 +127,17 @@ static yaml_node_t *named(yaml_document_t *d, yaml_node_t *root, const char *lis
 }
 
 static int read_path(const char *path, char **ret, char **ret_err) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return fail(ret_err, -errno, "cannot read %s: %s", path, strerror(errno));
-  _cleanup_free_ char *buf = xmalloc(MAX_REF_FILE + 1);
-  size_t len = 0;
-  for (;;) {
-    ssize_t n = read(fd, buf + len, MAX_REF_FILE - len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int r = -errno;
-      close(fd);
-      return fail(ret_err, r, "cannot read %s: %s", path, strerror(-r));
-    }
-    if (n == 0)
-      break;
-    len += (size_t)n;
-    if (len == MAX_REF_FILE) {
-      close(fd);
-      return fail(ret_err, -EFBIG, "%s is too large", path);
-    }
-  }
-  close(fd);
-  buf[len] = '\0';
-  *ret = xstrndup(buf, len);
+  int r = fileio_read_all(path, MAX_REF_FILE, ret, NULL);
+  if (r == -EFBIG)
+    return set_error(ret_err, r, "%s is too large", path);
+  if (r < 0)
+    return set_error(ret_err, r, "cannot read %s: %s", path, strerror(-r));
   return 0;
 }
 
 static int read_ref(const char *base_dir, const char *file, char **ret, char **ret_err) {
   if (!base_dir)
-    return fail(ret_err, -EINVAL, "file reference \"%s\" not allowed here", file);
+    return set_error(ret_err, -EINVAL, "file reference \"%s\" not allowed here", file);
   _cleanup_free_ char *path = file[0] == '/' ? xstrdup(file) : xasprintf("%s/%s", base_dir, file);
   return read_path(path, ret, ret_err);
 }
@@ -187,7 +151,7 @@ static int data_or_file(yaml_document_t *d, yaml_node_t *m, const char *key, con
     char *out;
     long n = base64_decode(data, strlen(data), &out);
     if (n < 0)
-      return fail(ret_err, -EINVAL, "%s is not valid base64", dkey);
+      return set_error(ret_err, -EINVAL, "%s is not valid base64", dkey);
     *ret = out;
     return 0;
   }
@@ -214,23 +178,23 @@ static int resolve(yaml_document_t *d, const char *base_dir, const char *context
                    struct kubeconfig_creds **ret, char **ret_err) {
   yaml_node_t *root = yaml_document_get_root_node(d);
   if (!root || root->type != YAML_MAPPING_NODE)
-    return fail(ret_err, -EINVAL, "kubeconfig is not a mapping");
+    return set_error(ret_err, -EINVAL, "kubeconfig is not a mapping");
   if (!context || !context[0])
     context = map_str(d, root, "current-context");
   if (!context || !context[0])
-    return fail(ret_err, -EINVAL, "current-context is not set");
+    return set_error(ret_err, -EINVAL, "current-context is not set");
   yaml_node_t *ctx = named(d, root, "contexts", context, "context");
   if (!ctx)
-    return fail(ret_err, -EINVAL, "context was not found for specified context: %s", context);
+    return set_error(ret_err, -EINVAL, "context was not found for specified context: %s", context);
   const char *cluster_name = map_str(d, ctx, "cluster");
   const char *user_name = map_str(d, ctx, "user");
   yaml_node_t *cluster = cluster_name ? named(d, root, "clusters", cluster_name, "cluster") : NULL;
   if (!cluster)
-    return fail(ret_err, -EINVAL, "cluster \"%s\" was not found for context \"%s\"",
-                cluster_name ? cluster_name : "", context);
+    return set_error(ret_err, -EINVAL, "cluster \"%s\" was not found for context \"%s\"",
+                     cluster_name ? cluster_name : "", context);
   const char *server = map_str(d, cluster, "server");
   if (!server || !server[0])
-    return fail(ret_err, -EINVAL, "cluster \"%s\" has no server defined", cluster_name);
+    return set_error(ret_err, -EINVAL, "cluster \"%s\" has no server defined", cluster_name);
 
   _cleanup_kubeconfig_creds_ struct kubeconfig_creds *c = xcalloc(1, sizeof(*c));
   c->context = xstrdup(context);
@@ -247,8 +211,8 @@ static int resolve(yaml_document_t *d, const char *base_dir, const char *context
   if (user_name && user_name[0]) {
     yaml_node_t *user = named(d, root, "users", user_name, "user");
     if (!user)
-      return fail(ret_err, -EINVAL, "user \"%s\" was not found for context \"%s\"", user_name,
-                  context);
+      return set_error(ret_err, -EINVAL, "user \"%s\" was not found for context \"%s\"", user_name,
+                       context);
     r = data_or_file(d, user, "client-certificate", base_dir, &c->cert_pem, ret_err);
     if (r < 0)
       return r;
@@ -277,11 +241,12 @@ int kubeconfig_parse(const char *buf, size_t len, const char *base_dir, const ch
   yaml_parser_t parser;
   yaml_document_t doc;
   if (!yaml_parser_initialize(&parser))
-    return fail(ret_err, -ENOMEM, "cannot initialise YAML parser");
+    return set_error(ret_err, -ENOMEM, "cannot initialise YAML parser");
   yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
   if (!yaml_parser_load(&parser, &doc)) {
-    int r = fail(ret_err, -EINVAL, "invalid kubeconfig: line %zu: %s", parser.problem_mark.line + 1,
-                 parser.problem ? parser.problem : "parse error");
+    int r =
+        set_error(ret_err, -EINVAL, "invalid kubeconfig: line %zu: %s",
+                  parser.problem_mark.line + 1, parser.problem ? parser.problem : "parse error");
     yaml_parser_delete(&parser);
     return r;
   }

@@ -9,6 +9,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "lib/strbuf.h"
+
 #define DEFAULT_TIMEOUT_MS 60000L
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000L
 /* A watch line is one object; kube-apiserver caps objects at about 1.5 MB in etcd, so a
@@ -69,9 +71,7 @@ static int set_err(char **ret_err, int r, const char *fmt, ...) {
   if (ret_err) {
     va_list ap;
     va_start(ap, fmt);
-    char *m = NULL;
-    if (vasprintf(&m, fmt, ap) < 0)
-      abort();
+    char *m = xvasprintf(fmt, ap);
     va_end(ap);
     free(*ret_err);
     *ret_err = m;
@@ -253,26 +253,8 @@ static char *url_for(struct rest_client *c, const char *path, const char *query)
   return xasprintf("%s%s", c->base, path);
 }
 
-struct buf {
-  char *data;
-  size_t len, cap;
-};
-
-static void buf_append(struct buf *b, const char *p, size_t n) {
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    b->data = xrealloc(b->data, cap);
-    b->cap = cap;
-  }
-  memcpy(b->data + b->len, p, n);
-  b->len += n;
-  b->data[b->len] = 0;
-}
-
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ud) {
-  buf_append(ud, p, size * nmemb);
+  strbuf_append(ud, p, size * nmemb);
   return size * nmemb;
 }
 
@@ -310,7 +292,7 @@ int rest_do(struct rest_client *c, const struct rest_request *req, struct rest_r
   struct curl_slist *hdrs = headers_for(c, req->content_type, req->accept, has_body);
   struct curl_slist *connect_to = NULL;
   set_connect_to(c, h, &connect_to);
-  struct buf body = {0};
+  struct strbuf body = {0};
   char *content_type = NULL;
 
   curl_easy_setopt(h, CURLOPT_URL, url);
@@ -341,15 +323,15 @@ int rest_do(struct rest_client *c, const struct rest_request *req, struct rest_r
   if (rc != CURLE_OK) {
     /* A failed transfer may leave the connection in an unknown state: drop the handle. */
     curl_easy_cleanup(h);
-    free(body.data);
+    free(body.s);
     free(content_type);
     return set_err(ret_err, map_curl_error(rc), "%s %s: %s", method, url, curl_easy_strerror(rc));
   }
   handle_put(c, h);
-  if (!body.data)
-    buf_append(&body, "", 0);
+  if (!body.s)
+    strbuf_append(&body, "", 0);
   *ret = (struct rest_response){
-      .status = status, .body = body.data, .body_len = body.len, .content_type = content_type};
+      .status = status, .body = body.s, .body_len = body.len, .content_type = content_type};
   return 0;
 }
 
@@ -393,7 +375,7 @@ struct stream {
   char *url;
   rest_line_fn fn;
   void *userdata;
-  struct buf line;
+  struct strbuf line;
   long status;
   bool headers_done;
   bool stopped;  /* fn asked to stop */
@@ -429,8 +411,8 @@ static size_t stream_on_body(char *p, size_t size, size_t nmemb, void *ud) {
     const char *line = p + start;
     size_t len = i - start;
     /* Copied even when whole: the callback gets a NUL-terminated line. */
-    buf_append(&s->line, line, len);
-    line = s->line.data;
+    strbuf_append(&s->line, line, len);
+    line = s->line.s;
     len = s->line.len;
     int r = s->fn(s->userdata, s->status, line, len);
     s->line.len = 0;
@@ -443,7 +425,7 @@ static size_t stream_on_body(char *p, size_t size, size_t nmemb, void *ud) {
   if (start < n) {
     if (s->line.len + (n - start) > (size_t)MAX_LINE)
       return 0;
-    buf_append(&s->line, p + start, n - start);
+    strbuf_append(&s->line, p + start, n - start);
   }
   return n;
 }
@@ -475,14 +457,14 @@ static void stream_free(struct stream *s) {
   curl_slist_free_all(s->hdrs);
   curl_slist_free_all(s->connect_to);
   free(s->url);
-  free(s->line.data);
+  free(s->line.s);
   free(s);
 }
 
 /* Delivers a last line the server ended without '\n'. */
 static void stream_flush(struct stream *s) {
   if (s->line.len && !s->stopped) {
-    if (s->fn(s->userdata, s->status, s->line.data, s->line.len) != 0)
+    if (s->fn(s->userdata, s->status, s->line.s, s->line.len) != 0)
       s->stopped = true;
     s->line.len = 0;
   }

@@ -24,16 +24,16 @@ char *base64_encode(const void *data, size_t len) {
   return out;
 }
 
-static int value_of(char c) {
+static int value_of(char c, bool url_safe) {
   if (c >= 'A' && c <= 'Z')
     return c - 'A';
   if (c >= 'a' && c <= 'z')
     return c - 'a' + 26;
   if (c >= '0' && c <= '9')
     return c - '0' + 52;
-  if (c == '+')
+  if (c == '+' || (url_safe && c == '-'))
     return 62;
-  if (c == '/')
+  if (c == '/' || (url_safe && c == '_'))
     return 63;
   return -1;
 }
@@ -52,7 +52,7 @@ long base64_decode(const char *s, size_t len, char **ret) {
         v[j] = -2;
         continue;
       }
-      v[j] = value_of(c);
+      v[j] = value_of(c, false);
       if (v[j] < 0) {
         free(out);
         return -EINVAL;
@@ -67,6 +67,29 @@ long base64_decode(const char *s, size_t len, char **ret) {
     if (v[3] >= 0) {
       b |= (unsigned)v[3];
       out[o++] = (char)(b & 0xff);
+    }
+  }
+  out[o] = 0;
+  *ret = out;
+  return (long)o;
+}
+
+long base64_decode_relaxed(const char *s, size_t len, char **ret) {
+  char *out = xmalloc(len / 4 * 3 + 3);
+  size_t o = 0;
+  unsigned acc = 0;
+  int bits = 0;
+  for (size_t i = 0; i < len && s[i] != '='; i++) {
+    int v = value_of(s[i], true);
+    if (v < 0) {
+      free(out);
+      return -EINVAL;
+    }
+    acc = (acc << 6 | (unsigned)v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (char)((acc >> bits) & 0xff);
     }
   }
   out[o] = 0;

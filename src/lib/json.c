@@ -22,13 +22,18 @@ const char *json_path_str(json_t *root, const char *dotted) {
   return json_string_value(json_path(root, dotted));
 }
 
-json_t *json_object_ensure(json_t *obj, const char *key) {
+/* The member at key when it has the wanted type, else a fresh empty one put there. */
+static json_t *ensure_member(json_t *obj, const char *key, json_type type) {
   json_t *v = json_object_get(obj, key);
-  if (json_is_object(v))
+  if (v && json_typeof(v) == type)
     return v;
-  v = json_object();
+  v = type == JSON_ARRAY ? json_array() : json_object();
   json_object_set_new(obj, key, v);
   return v;
+}
+
+json_t *json_object_ensure(json_t *obj, const char *key) {
+  return ensure_member(obj, key, JSON_OBJECT);
 }
 
 char *json_encode(const json_t *v) {
@@ -51,10 +56,5 @@ int json_decode(const char *buf, size_t len, json_t **ret, char **ret_err) {
 }
 
 json_t *json_object_ensure_array(json_t *obj, const char *key) {
-  json_t *v = json_object_get(obj, key);
-  if (json_is_array(v))
-    return v;
-  v = json_array();
-  json_object_set_new(obj, key, v);
-  return v;
+  return ensure_member(obj, key, JSON_ARRAY);
 }

@@ -23,6 +23,13 @@ void *xrealloc(void *p, size_t n) {
   return q ? q : oom();
 }
 
+void *xgrow(void *p, size_t n, size_t *cap, size_t size) {
+  if (n < *cap)
+    return p;
+  *cap = *cap ? *cap * 2 : 4;
+  return xrealloc(p, *cap * size);
+}
+
 char *xstrdup(const char *s) {
   char *p = strdup(s);
   return p ? p : oom();
@@ -33,11 +40,25 @@ char *xstrndup(const char *s, size_t n) {
   return p ? p : oom();
 }
 
+char *xvasprintf(const char *fmt, va_list ap) {
+  char *s;
+  return vasprintf(&s, fmt, ap) < 0 ? oom() : s;
+}
+
 char *xasprintf(const char *fmt, ...) {
   va_list ap;
-  char *s;
   va_start(ap, fmt);
-  int r = vasprintf(&s, fmt, ap);
+  char *s = xvasprintf(fmt, ap);
   va_end(ap);
-  return r < 0 ? oom() : s;
+  return s;
+}
+
+int set_error(char **ret_err, int r, const char *fmt, ...) {
+  if (ret_err) {
+    va_list ap;
+    va_start(ap, fmt);
+    *ret_err = xvasprintf(fmt, ap);
+    va_end(ap);
+  }
+  return r;
 }

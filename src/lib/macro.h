@@ -3,6 +3,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,3 +64,14 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Makes room for element n of a growable array of `size`-byte elements whose capacity is
+ * *cap: doubles the capacity (from 4) when n has reached it. Returns the array, which may
+ * have moved: `v = xgrow(v, n, &cap, sizeof(*v)); v[n++] = x;`. */
+void *xgrow(void *p, size_t n, size_t *cap, size_t size);
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/* For functions that report failures as a negative errno plus an optional message:
+ * stores the formatted message in *ret_err (malloc'd, the caller frees) when ret_err is
+ * non-NULL, and returns r, so a failure path reads `return set_error(ret_err, -EINVAL,
+ * "bad port %u", port);`. Aborts on out-of-memory like xasprintf. */
+int set_error(char **ret_err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -16,12 +16,16 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "lib/fileio.h"
+
 #define CA_DAYS 3650
 #define LEAF_DAYS 365
 #define RENEW_BEFORE_SECONDS (30L * 24 * 3600)
 /* Certificates start an hour in the past so a peer whose clock lags a little still
  * accepts them right after generation. */
 #define BACKDATE_SECONDS 3600
+/* A PEM pair is a few KiB; anything far larger is not ours. */
+#define PEM_FILE_MAX (1024 * 1024)
 
 struct pki_ca {
   X509 *cert;
@@ -41,83 +45,21 @@ static int fail(char **ret_err, int r, const char *fmt, ...) __attribute__((form
 static int fail(char **ret_err, int r, const char *fmt, ...) {
   if (ret_err) {
     va_list ap;
-    char *msg;
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-      msg = NULL;
+    char *msg = xvasprintf(fmt, ap);
     va_end(ap);
     unsigned long e = ERR_peek_last_error();
-    if (msg && e) {
+    if (e) {
       char buf[256];
       ERR_error_string_n(e, buf, sizeof(buf));
       char *m2 = xasprintf("%s: %s", msg, buf);
       free(msg);
       msg = m2;
     }
-    *ret_err = msg ? msg : xstrdup("pki error");
+    *ret_err = msg;
   }
   ERR_clear_error();
   return r;
-}
-
-int pki_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode) {
-  _cleanup_free_ char *tmp = xasprintf("%s.tmp.XXXXXX", path);
-  int fd = mkostemp(tmp, O_CLOEXEC);
-  if (fd < 0)
-    return -errno;
-  int r = 0;
-  if (fchmod(fd, mode) < 0)
-    r = -errno;
-  const char *p = data;
-  size_t left = len;
-  while (r == 0 && left > 0) {
-    ssize_t n = write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      r = -errno;
-      break;
-    }
-    p += n;
-    left -= (size_t)n;
-  }
-  if (r == 0 && fsync(fd) < 0)
-    r = -errno;
-  if (close(fd) < 0 && r == 0)
-    r = -errno;
-  if (r == 0 && rename(tmp, path) < 0)
-    r = -errno;
-  if (r < 0)
-    unlink(tmp);
-  return r;
-}
-
-static int read_text(const char *path, char **ret) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -errno;
-  size_t len = 0, cap = 4096;
-  char *buf = xmalloc(cap);
-  for (;;) {
-    if (len + 1 >= cap)
-      buf = xrealloc(buf, cap *= 2);
-    ssize_t n = read(fd, buf + len, cap - len - 1);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      int r = -errno;
-      close(fd);
-      free(buf);
-      return r;
-    }
-    if (n == 0)
-      break;
-    len += (size_t)n;
-  }
-  close(fd);
-  buf[len] = '\0';
-  *ret = buf;
-  return 0;
 }
 
 static char *pem_of_cert(X509 *cert) {
@@ -328,10 +270,10 @@ static int write_pair(const char *dir, const char *name, const char *cert_pem, c
   _cleanup_free_ char *cpath = xasprintf("%s/%s.crt", dir, name);
   /* Key first: a crash between the two renames leaves a key that no longer matches the
    * old certificate, which the next ensure call detects and replaces. */
-  int r = pki_write_file_atomic(kpath, key_pem, strlen(key_pem), 0600);
+  int r = fileio_write_atomic(kpath, key_pem, strlen(key_pem), 0600);
   if (r < 0)
     return fail(ret_err, r, "cannot write %s: %s", kpath, strerror(-r));
-  r = pki_write_file_atomic(cpath, cert_pem, strlen(cert_pem), 0600);
+  r = fileio_write_atomic(cpath, cert_pem, strlen(cert_pem), 0600);
   if (r < 0)
     return fail(ret_err, r, "cannot write %s: %s", cpath, strerror(-r));
   return 0;
@@ -341,10 +283,10 @@ int pki_read_pair(const char *dir, const char *name, char **ret_cert_pem, char *
   _cleanup_free_ char *cpath = xasprintf("%s/%s.crt", dir, name);
   _cleanup_free_ char *kpath = xasprintf("%s/%s.key", dir, name);
   _cleanup_free_ char *c = NULL, *k = NULL;
-  int r = read_text(cpath, &c);
+  int r = fileio_read_all(cpath, PEM_FILE_MAX, &c, NULL);
   if (r < 0)
     return r;
-  r = read_text(kpath, &k);
+  r = fileio_read_all(kpath, PEM_FILE_MAX, &k, NULL);
   if (r < 0)
     return r;
   if (ret_cert_pem)

@@ -5,7 +5,7 @@
  *   serving     the API server's serving certificate, valid 1 year, SANs chosen by caller;
  *   <any>       client certificates (e.g. admin: CN=system:admin, O=system:masters).
  * Keys are ECDSA P-256 (PKCS#8 PEM); serial numbers are random; every file is written
- * atomically (temporary file + rename) with mode 0600.
+ * atomically (fileio_write_atomic) with mode 0600.
  *
  * Errors: functions return 0 or a negative errno; when `ret_err` is non-NULL a failing
  * call stores a malloc'd message there (the caller frees it). Nothing here logs.
@@ -76,7 +76,3 @@ int pki_read_pair(const char *dir, const char *name, char **ret_cert_pem, char *
  * within its validity period. 0 when it verifies, -EKEYREJECTED when it does not,
  * -EINVAL on unparsable input; *ret_err says why. */
 int pki_verify(const char *ca_pem, const char *cert_pem, char **ret_err);
-
-/* Writes `len` bytes to `path` atomically (temporary file in the same directory, fsync,
- * rename) with permission `mode`. Returns 0 or -errno. */
-int pki_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);

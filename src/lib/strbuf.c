@@ -24,6 +24,10 @@ void strbuf_append(struct strbuf *b, const void *data, size_t len) {
 
 void strbuf_appends(struct strbuf *b, const char *str) { strbuf_append(b, str, strlen(str)); }
 
+void strbuf_appendc(struct strbuf *b, char c) {
+  strbuf_append(b, &c, 1);
+}
+
 void strbuf_appendf(struct strbuf *b, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

@@ -108,6 +108,16 @@ int timeutil_parse(const char *s, struct timespec *ret) {
   return 0;
 }
 
+/* "<major><unit>" followed by "<minor><unit>" unless minor is 0: "5m12s", "3h", "2d5h". */
+static const char *units(char *buf, size_t size, int64_t major, char major_unit, int64_t minor,
+                         char minor_unit) {
+  if (minor == 0)
+    snprintf(buf, size, "%lld%c", (long long)major, major_unit);
+  else
+    snprintf(buf, size, "%lld%c%lld%c", (long long)major, major_unit, (long long)minor, minor_unit);
+  return buf;
+}
+
 const char *timeutil_human_duration(int64_t ns, char *buf, size_t size) {
   /* Up to a second in the future reads as "now": clocks of machines disagree a little. */
   int64_t seconds = ns / 1000000000;
@@ -115,54 +125,27 @@ const char *timeutil_human_duration(int64_t ns, char *buf, size_t size) {
     snprintf(buf, size, "<invalid>");
     return buf;
   }
-  if (seconds < 0) {
-    snprintf(buf, size, "0s");
-    return buf;
-  }
-  if (seconds < 60 * 2) {
-    snprintf(buf, size, "%llds", (long long)seconds);
-    return buf;
-  }
+  if (seconds < 0)
+    return units(buf, size, 0, 's', 0, 's');
+  if (seconds < 60 * 2)
+    return units(buf, size, seconds, 's', 0, 's');
   int64_t minutes = seconds / 60;
-  if (minutes < 10) {
-    int64_t s = seconds % 60;
-    if (s == 0)
-      snprintf(buf, size, "%lldm", (long long)minutes);
-    else
-      snprintf(buf, size, "%lldm%llds", (long long)minutes, (long long)s);
-    return buf;
-  }
-  if (minutes < 60 * 3) {
-    snprintf(buf, size, "%lldm", (long long)minutes);
-    return buf;
-  }
+  if (minutes < 10)
+    return units(buf, size, minutes, 'm', seconds % 60, 's');
+  if (minutes < 60 * 3)
+    return units(buf, size, minutes, 'm', 0, 's');
   int64_t hours = seconds / 3600;
-  if (hours < 8) {
-    int64_t m = minutes % 60;
-    if (m == 0)
-      snprintf(buf, size, "%lldh", (long long)hours);
-    else
-      snprintf(buf, size, "%lldh%lldm", (long long)hours, (long long)m);
-  } else if (hours < 48) {
-    snprintf(buf, size, "%lldh", (long long)hours);
-  } else if (hours < 24 * 8) {
-    int64_t h = hours % 24;
-    if (h == 0)
-      snprintf(buf, size, "%lldd", (long long)(hours / 24));
-    else
-      snprintf(buf, size, "%lldd%lldh", (long long)(hours / 24), (long long)h);
-  } else if (hours < 24 * 365 * 2) {
-    snprintf(buf, size, "%lldd", (long long)(hours / 24));
-  } else if (hours < 24 * 365 * 8) {
-    int64_t dy = (hours / 24) % 365;
-    if (dy == 0)
-      snprintf(buf, size, "%lldy", (long long)(hours / 24 / 365));
-    else
-      snprintf(buf, size, "%lldy%lldd", (long long)(hours / 24 / 365), (long long)dy);
-  } else {
-    snprintf(buf, size, "%lldy", (long long)(hours / 24 / 365));
-  }
-  return buf;
+  if (hours < 8)
+    return units(buf, size, hours, 'h', minutes % 60, 'm');
+  if (hours < 48)
+    return units(buf, size, hours, 'h', 0, 'm');
+  if (hours < 24 * 8)
+    return units(buf, size, hours / 24, 'd', hours % 24, 'h');
+  if (hours < 24 * 365 * 2)
+    return units(buf, size, hours / 24, 'd', 0, 'h');
+  if (hours < 24 * 365 * 8)
+    return units(buf, size, hours / 24 / 365, 'y', (hours / 24) % 365, 'd');
+  return units(buf, size, hours / 24 / 365, 'y', 0, 'd');
 }
 
 char *timeutil_age(const char *timestamp, const struct timespec *now) {

@@ -326,6 +326,19 @@ int valid_ip(const char *value, char ***ret_msgs) {
   return msgs_finish(&m, ret_msgs);
 }
 
+int valid_ipv4(const char *value, char ***ret_msgs) {
+  msgs_t m = {0};
+  bool ok = parse_ipv4_sloppy(value, strlen(value));
+  if (!ok && strchr(value, ':')) {
+    unsigned char addr[16];
+    ok = inet_pton(AF_INET6, value, addr) == 1 &&
+         IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)addr);
+  }
+  if (!ok)
+    msgs_add(&m, xstrdup("must be a valid IPv4 address"));
+  return msgs_finish(&m, ret_msgs);
+}
+
 int valid_cidr(const char *value, char ***ret_msgs) {
   msgs_t m = {0};
   const char *slash = strchr(value, '/');

@@ -56,6 +56,8 @@ int valid_port_num(int64_t port, char ***ret_msgs);
 int valid_port_name(const char *value, char ***ret_msgs);
 /* IPv4 (leading zeros tolerated, as Kubernetes' sloppy parser does) or IPv6 address. */
 int valid_ip(const char *value, char ***ret_msgs);
+/* IPv4 address, read as valid_ip reads it; an IPv4-mapped IPv6 address counts too. */
+int valid_ipv4(const char *value, char ***ret_msgs);
 /* CIDR "address/prefix" in IPv4 or IPv6. */
 int valid_cidr(const char *value, char ***ret_msgs);
 /* C identifier [A-Za-z_][A-Za-z0-9_]*. */

@@ -26,8 +26,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/base64.h"
 #include "lib/json.h"
 #include "lib/macro.h"
+#include "lib/strbuf.h"
+#include "store/backend.h"
 #include "store/store.h"
 
 #define COMPACT_KEY "/ckube/compact_rev"
@@ -49,26 +52,6 @@ struct etcd_store {
   struct store_watch *watches;
 };
 
-struct buf {
-  char *p;
-  size_t n, cap;
-};
-
-static void buf_free(struct buf *b) {
-  free(b->p);
-  *b = (struct buf){0};
-}
-
-static void buf_add(struct buf *b, const char *data, size_t n) {
-  if (b->n + n + 1 > b->cap) {
-    b->cap = (b->n + n + 1) * 2;
-    b->p = xrealloc(b->p, b->cap);
-  }
-  memcpy(b->p + b->n, data, n);
-  b->n += n;
-  b->p[b->n] = '\0';
-}
-
 static int64_t mono_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -77,90 +60,17 @@ static int64_t mono_ms(void) {
 
 /* ---- encoding --------------------------------------------------------------------- */
 
-static const char b64chars[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static char *b64_encode(const void *data, size_t n) {
-  const unsigned char *in = data;
-  char *out = xmalloc((n + 2) / 3 * 4 + 1), *o = out;
-  for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = (uint32_t)in[i] << 16;
-    if (i + 1 < n)
-      v |= (uint32_t)in[i + 1] << 8;
-    if (i + 2 < n)
-      v |= in[i + 2];
-    *o++ = b64chars[(v >> 18) & 63];
-    *o++ = b64chars[(v >> 12) & 63];
-    *o++ = i + 1 < n ? b64chars[(v >> 6) & 63] : '=';
-    *o++ = i + 2 < n ? b64chars[v & 63] : '=';
-  }
-  *o = '\0';
-  return out;
-}
-
-static int b64_val(char c) {
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+' || c == '-')
-    return 62;
-  if (c == '/' || c == '_')
-    return 63;
-  return -1;
-}
-
-/* Decodes into a NUL-terminated buffer; -EINVAL on malformed input. */
-static int b64_decode(const char *s, char **ret, size_t *ret_len) {
-  size_t n = strlen(s);
-  char *out = xmalloc(n / 4 * 3 + 4);
-  size_t o = 0;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] == '=')
-      break;
-    int v = b64_val(s[i]);
-    if (v < 0) {
-      free(out);
-      return -EINVAL;
-    }
-    acc = (acc << 6) | (uint32_t)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (char)((acc >> bits) & 0xff);
-    }
-  }
-  out[o] = '\0';
-  *ret = out;
-  *ret_len = o;
-  return 0;
-}
-
 static json_t *b64_json(const char *data, size_t n) {
-  _cleanup_free_ char *e = b64_encode(data, n);
+  _cleanup_free_ char *e = base64_encode(data, n);
   return json_string(e);
 }
 
 static json_t *key_json(const char *key) { return b64_json(key, strlen(key)); }
 
-static char *prefix_end(const char *prefix) {
-  size_t n = strlen(prefix);
-  char *end = xstrndup(prefix, n);
-  while (n > 0) {
-    unsigned char c = (unsigned char)end[n - 1];
-    if (c < 0xff) {
-      end[n - 1] = (char)(c + 1);
-      end[n] = '\0';
-      return end;
-    }
-    n--;
-  }
-  free(end);
-  return NULL;
+/* etcd reads a range bound of one NUL byte as "from the first key" (key) or "to the last
+ * key" (range_end): what an empty prefix, or a prefix without an end, means. */
+static json_t *range_bound_json(const char *key) {
+  return key && key[0] ? key_json(key) : b64_json("\0", 1);
 }
 
 /* The gateway encodes int64 as strings; accept numbers too. */
@@ -184,15 +94,16 @@ static int kv_from_json(json_t *j, struct store_kv *kv, bool with_value) {
   if (!k)
     return -EIO;
   struct store_kv out = {0};
-  size_t n;
-  if (b64_decode(k, &out.key, &n) < 0)
+  if (base64_decode_relaxed(k, strlen(k), &out.key) < 0)
     return -EIO;
   if (with_value) {
     const char *v = json_string_value(json_object_get(j, "value"));
-    if (b64_decode(v ? v : "", &out.value, &out.value_len) < 0) {
+    long n = base64_decode_relaxed(v ? v : "", v ? strlen(v) : 0, &out.value);
+    if (n < 0) {
       store_kv_clear(&out);
       return -EIO;
     }
+    out.value_len = (size_t)n;
   }
   out.create_rev = json_i64(j, "create_revision");
   out.mod_rev = json_i64(j, "mod_revision");
@@ -203,8 +114,23 @@ static int kv_from_json(json_t *j, struct store_kv *kv, bool with_value) {
 /* ---- unary calls ------------------------------------------------------------------ */
 
 static size_t write_buf(char *p, size_t sz, size_t n, void *ud) {
-  buf_add(ud, p, sz * n);
+  strbuf_append(ud, p, sz * n);
   return sz * n;
+}
+
+/* A JSON POST whose response goes to write_fn; the caller sets its own total timeout (a
+ * watch has none). */
+static void setup_post(CURL *c, const char *url, const char *body, struct curl_slist *hdrs,
+                       curl_write_callback write_fn, void *write_data) {
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_POST, 1L);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_fn);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, write_data);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 }
 
 static CURL *pool_get(struct etcd_store *s) {
@@ -268,25 +194,17 @@ static int etcd_call(struct etcd_store *s, const char *path, json_t *req, bool i
   for (size_t attempt = 0; attempt < s->n_endpoints; attempt++) {
     size_t idx = (first + attempt) % s->n_endpoints;
     _cleanup_free_ char *url = xasprintf("%s%s", s->endpoints[idx], path);
-    struct buf resp = {0};
+    struct strbuf resp = {0};
     CURL *c = pool_get(s);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_buf);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)&resp);
+    setup_post(c, url, body, hdrs, write_buf, &resp);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, CALL_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     CURLcode rc = curl_easy_perform(c);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     pool_put(s, c);
 
     if (rc != CURLE_OK) {
-      buf_free(&resp);
+      strbuf_clear(&resp);
       if (not_sent(rc) || idempotent) {
         result = not_sent(rc) ? (result == -EIO ? -EIO : -ENOTCONN) : -EIO;
         continue;
@@ -294,8 +212,8 @@ static int etcd_call(struct etcd_store *s, const char *path, json_t *req, bool i
       result = -EIO;
       break;
     }
-    json_t *j = json_loadb(resp.p ? resp.p : "", resp.n, 0, NULL);
-    buf_free(&resp);
+    json_t *j = json_loadb(resp.s ? resp.s : "", resp.len, 0, NULL);
+    strbuf_clear(&resp);
     if (!j) {
       result = -EIO;
       if (idempotent)
@@ -342,7 +260,7 @@ static int grant_lease(struct etcd_store *s, int64_t ttl, int64_t *ret_id) {
 
 static int e_get(struct store *base, const char *key, struct store_kv *ret) {
   struct etcd_store *s = (struct etcd_store *)base;
-  if (!key || !key[0])
+  if (store_check_write(key, NULL, 0, 0, 0) < 0)
     return -EINVAL;
   _cleanup_json_ json_t *req = json_pack("{s:o}", "key", key_json(key));
   _cleanup_json_ json_t *resp = NULL;
@@ -368,7 +286,7 @@ static json_t *compare_json(const char *key, int64_t expected_rev, bool absent) 
 
 static int put_txn(struct etcd_store *s, const char *key, const char *value, size_t len,
                    int64_t expected_rev, bool create, int64_t ttl, int64_t *ret_rev) {
-  if (!key || !key[0] || ttl < 0 || expected_rev < 0 || (!value && len))
+  if (store_check_write(key, value, len, expected_rev, ttl) < 0)
     return -EINVAL;
   int64_t lease = 0;
   if (ttl > 0) {
@@ -413,7 +331,7 @@ static int e_update(struct store *base, const char *key, const char *value, size
 static int e_delete(struct store *base, const char *key, int64_t expected_rev,
                     struct store_kv *ret_prev, int64_t *ret_rev) {
   struct etcd_store *s = (struct etcd_store *)base;
-  if (!key || !key[0] || expected_rev < 0)
+  if (store_check_write(key, NULL, 0, expected_rev, 0) < 0)
     return -EINVAL;
   _cleanup_json_ json_t *req = json_pack(
       "{s:[o],s:[{s:{s:o,s:b}}],s:[{s:{s:o}}]}", "compare", compare_json(key, expected_rev, false),
@@ -444,11 +362,9 @@ static int e_delete(struct store *base, const char *key, int64_t expected_rev,
 static int e_list(struct store *base, const char *prefix, int64_t rev, const char *start_after,
                   size_t limit, struct store_list *ret) {
   struct etcd_store *s = (struct etcd_store *)base;
-  if (!prefix || rev < 0)
+  if (store_check_list(prefix, rev, start_after) < 0)
     return -EINVAL;
-  if (start_after && start_after[0] && !startswith(start_after, prefix))
-    return -EINVAL;
-  _cleanup_free_ char *end = prefix_end(prefix);
+  _cleanup_free_ char *end = store_prefix_end(prefix);
   json_t *start;
   if (start_after && start_after[0]) {
     /* the smallest key after start_after is start_after followed by a NUL byte */
@@ -458,9 +374,9 @@ static int e_list(struct store *base, const char *prefix, int64_t rev, const cha
     k[n] = '\0';
     start = b64_json(k, n + 1);
   } else
-    start = prefix[0] ? key_json(prefix) : b64_json("\0", 1);
-  _cleanup_json_ json_t *req = json_pack("{s:o,s:o}", "key", start, "range_end",
-                                         end ? key_json(end) : b64_json("\0", 1));
+    start = range_bound_json(prefix);
+  _cleanup_json_ json_t *req =
+      json_pack("{s:o,s:o}", "key", start, "range_end", range_bound_json(end));
   if (limit)
     json_object_set_new(req, "limit", i64_json((int64_t)limit));
   if (rev)
@@ -490,10 +406,9 @@ static int e_count(struct store *base, const char *prefix, int64_t *ret_count) {
   struct etcd_store *s = (struct etcd_store *)base;
   if (!prefix)
     return -EINVAL;
-  _cleanup_free_ char *end = prefix_end(prefix);
-  _cleanup_json_ json_t *req = json_pack(
-      "{s:o,s:o,s:b}", "key", prefix[0] ? key_json(prefix) : b64_json("\0", 1), "range_end",
-      end ? key_json(end) : b64_json("\0", 1), "count_only", 1);
+  _cleanup_free_ char *end = store_prefix_end(prefix);
+  _cleanup_json_ json_t *req = json_pack("{s:o,s:o,s:b}", "key", range_bound_json(prefix),
+                                         "range_end", range_bound_json(end), "count_only", 1);
   _cleanup_json_ json_t *resp = NULL;
   int r = etcd_call(s, "/v3/kv/range", req, true, &resp);
   if (r < 0)
@@ -587,7 +502,7 @@ struct store_watch {
   int end_err;          /* set by the stream parser: terminal error */
   bool stopped_by_cb;   /* the callback asked to stop */
   bool created;         /* this connection's watch was created */
-  struct buf in;
+  struct strbuf in;
   struct store_watch *next_watch;
 };
 
@@ -662,15 +577,15 @@ static int watch_message(struct store_watch *w, json_t *msg) {
 
 static size_t watch_write(char *p, size_t sz, size_t n, void *ud) {
   struct store_watch *w = ud;
-  buf_add(&w->in, p, sz * n);
+  strbuf_append(&w->in, p, sz * n);
   size_t off = 0;
   for (;;) {
-    while (off < w->in.n && strchr(" \t\r\n", w->in.p[off]))
+    while (off < w->in.len && strchr(" \t\r\n", w->in.s[off]))
       off++;
-    if (off == w->in.n)
+    if (off == w->in.len)
       break;
     json_error_t err;
-    json_t *msg = json_loadb(w->in.p + off, w->in.n - off, JSON_DISABLE_EOF_CHECK, &err);
+    json_t *msg = json_loadb(w->in.s + off, w->in.len - off, JSON_DISABLE_EOF_CHECK, &err);
     if (!msg) {
       if (json_error_code(&err) == json_error_premature_end_of_input)
         break;
@@ -682,18 +597,16 @@ static size_t watch_write(char *p, size_t sz, size_t n, void *ud) {
     if (r < 0)
       return 0;
   }
-  memmove(w->in.p, w->in.p + off, w->in.n - off);
-  w->in.n -= off;
+  memmove(w->in.s, w->in.s + off, w->in.len - off);
+  w->in.len -= off;
   return sz * n;
 }
 
 /* Runs one streaming connection to an endpoint until it ends or the watch is told to
  * stop. */
 static void watch_connect(struct store_watch *w, const char *endpoint) {
-  json_t *create = json_pack("{s:o,s:o,s:b}", "key",
-                             w->prefix[0] ? key_json(w->prefix) : b64_json("\0", 1), "range_end",
-                             w->prefix_end ? key_json(w->prefix_end) : b64_json("\0", 1),
-                             "prev_kv", 1);
+  json_t *create = json_pack("{s:o,s:o,s:b}", "key", range_bound_json(w->prefix), "range_end",
+                             range_bound_json(w->prefix_end), "prev_kv", 1);
   if (w->pos_known)
     json_object_set_new(create, "start_revision", i64_json(w->pos + 1));
   _cleanup_json_ json_t *req = json_pack("{s:o}", "create_request", create);
@@ -704,19 +617,11 @@ static void watch_connect(struct store_watch *w, const char *endpoint) {
   CURL *c = curl_easy_init();
   if (!c)
     abort();
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_POST, 1L);
-  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, watch_write);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)w);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  setup_post(c, url, body, hdrs, watch_write, w);
   curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 5L);
   curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 5L);
-  w->in.n = 0;
+  w->in.len = 0;
   w->created = false;
   curl_multi_add_handle(w->multi, c);
   int running = 1;
@@ -736,7 +641,7 @@ static void watch_free(struct store_watch *w) {
   curl_multi_cleanup(w->multi);
   pthread_mutex_destroy(&w->lock);
   pthread_cond_destroy(&w->cond);
-  buf_free(&w->in);
+  strbuf_clear(&w->in);
   free(w->prefix);
   free(w->prefix_end);
   free(w);
@@ -810,7 +715,7 @@ static void watch_unlink(struct etcd_store *s, struct store_watch *w) {
 static int e_watch(struct store *base, const char *prefix, int64_t from_rev, store_watch_cb cb,
                    void *userdata, struct store_watch **ret) {
   struct etcd_store *s = (struct etcd_store *)base;
-  if (!prefix || !cb || from_rev < 0)
+  if (store_check_watch(prefix, from_rev, cb) < 0)
     return -EINVAL;
   if (from_rev > 0) {
     int r = probe(s, from_rev, NULL);
@@ -820,7 +725,7 @@ static int e_watch(struct store *base, const char *prefix, int64_t from_rev, sto
   struct store_watch *w = xcalloc(1, sizeof(*w));
   w->s = s;
   w->prefix = xstrdup(prefix);
-  w->prefix_end = prefix_end(prefix);
+  w->prefix_end = store_prefix_end(prefix);
   w->cb = cb;
   w->userdata = userdata;
   w->pos = from_rev;
@@ -861,12 +766,7 @@ static void e_watch_cancel(struct store_watch *w) {
   pthread_cond_broadcast(&w->cond);
   pthread_mutex_unlock(&w->lock);
   curl_multi_wakeup(w->multi);
-  if (self) {
-    pthread_detach(w->thread);
-    return;
-  }
-  pthread_join(w->thread, NULL);
-  watch_free(w);
+  store_watch_reap(w, w->thread, self, watch_free);
 }
 
 /* ---- open / close ----------------------------------------------------------------- */

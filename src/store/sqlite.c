@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "lib/macro.h"
+#include "store/backend.h"
 #include "store/store.h"
 
 #define N_READERS 4
@@ -121,24 +122,6 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The smallest key greater than every key starting with prefix, or NULL when there is
- * none (empty prefix, or all 0xff bytes). */
-static char *prefix_end(const char *prefix) {
-  size_t n = strlen(prefix);
-  char *end = xstrndup(prefix, n);
-  while (n > 0) {
-    unsigned char c = (unsigned char)end[n - 1];
-    if (c < 0xff) {
-      end[n - 1] = (char)(c + 1);
-      end[n] = '\0';
-      return end;
-    }
-    n--;
-  }
-  free(end);
-  return NULL;
-}
-
 static int sql_err(int rc) {
   switch (rc & 0xff) {
   case SQLITE_OK:
@@ -224,6 +207,26 @@ static void reader_put(struct sqlite_store *s, int i) {
 
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret) {
   return sql_err(sqlite3_prepare_v2(db, sql, -1, ret, NULL));
+}
+
+/* NULL binds SQL NULL: the queries read "?n IS NULL" as "no upper bound". */
+static void bind_text_or_null(sqlite3_stmt *st, int idx, const char *text) {
+  if (text)
+    sqlite3_bind_text(st, idx, text, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, idx);
+}
+
+/* Runs a one-shot statement whose only parameter ?1 is a revision. */
+static int exec_with_rev(sqlite3 *db, const char *sql, int64_t rev) {
+  sqlite3_stmt *st = NULL;
+  int r = prepare(db, sql, &st);
+  if (r < 0)
+    return r;
+  sqlite3_bind_int64(st, 1, rev);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? 0 : (sql_err(rc) ?: -EIO);
 }
 
 /* Reads the current and compacted revisions inside the caller's read transaction. */
@@ -327,33 +330,19 @@ static int w_compact(struct sqlite_store *s, int64_t rev) {
     return -ERANGE;
   if (rev >= s->next_rev)
     return -EINVAL;
-  sqlite3_stmt *st = NULL;
   /* A row goes when a newer row of the same key exists at or below the compaction point
    * (a list at any kept revision never reads it), and a tombstone goes too once it is
    * below the point: an absent key needs no row. */
-  int r = prepare(s->wdb,
-                  "DELETE FROM log WHERE id < ?1 AND (deleted = 1 OR id < (SELECT max(l2.id)"
-                  " FROM log l2 WHERE l2.key = log.key AND l2.id <= ?1))",
-                  &st);
+  int r = exec_with_rev(s->wdb,
+                        "DELETE FROM log WHERE id < ?1 AND (deleted = 1 OR id < (SELECT"
+                        " max(l2.id) FROM log l2 WHERE l2.key = log.key AND l2.id <= ?1))",
+                        rev);
   if (r < 0)
     return r;
-  sqlite3_bind_int64(st, 1, rev);
-  int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE)
-    return sql_err(rc) ?: -EIO;
-  r = prepare(s->wdb,
-              "INSERT INTO meta(name, value) VALUES('compact_rev', ?1)"
-              " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-              &st);
-  if (r < 0)
-    return r;
-  sqlite3_bind_int64(st, 1, rev);
-  rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE)
-    return sql_err(rc) ?: -EIO;
-  return 0;
+  return exec_with_rev(s->wdb,
+                       "INSERT INTO meta(name, value) VALUES('compact_rev', ?1)"
+                       " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                       rev);
 }
 
 static int w_sweep(struct sqlite_store *s) {
@@ -529,6 +518,15 @@ static int submit(struct sqlite_store *s, struct write_req *q) {
   return q->r;
 }
 
+static int submit_put(struct sqlite_store *s, struct write_req *q, int64_t *ret_rev) {
+  int r = submit(s, q);
+  if (r < 0)
+    return r;
+  if (ret_rev)
+    *ret_rev = q->rev;
+  return 0;
+}
+
 static void *sweeper_main(void *arg) {
   struct sqlite_store *s = arg;
   pthread_mutex_lock(&s->sweep_lock);
@@ -550,42 +548,30 @@ static void *sweeper_main(void *arg) {
 
 /* ---- store ops -------------------------------------------------------------------- */
 
-static int check_key(const char *key) { return key && key[0] ? 0 : -EINVAL; }
-
 static int sq_create(struct store *base, const char *key, const char *value, size_t len,
                      int64_t ttl_seconds, int64_t *ret_rev) {
   struct sqlite_store *s = (struct sqlite_store *)base;
-  if (check_key(key) < 0 || ttl_seconds < 0 || (!value && len))
+  if (store_check_write(key, value, len, 0, ttl_seconds) < 0)
     return -EINVAL;
   struct write_req q = {.type = WRITE_CREATE, .key = key, .value = value, .len = len,
                         .ttl = ttl_seconds};
-  int r = submit(s, &q);
-  if (r < 0)
-    return r;
-  if (ret_rev)
-    *ret_rev = q.rev;
-  return 0;
+  return submit_put(s, &q, ret_rev);
 }
 
 static int sq_update(struct store *base, const char *key, const char *value, size_t len,
                      int64_t expected_rev, int64_t ttl_seconds, int64_t *ret_rev) {
   struct sqlite_store *s = (struct sqlite_store *)base;
-  if (check_key(key) < 0 || ttl_seconds < 0 || expected_rev < 0 || (!value && len))
+  if (store_check_write(key, value, len, expected_rev, ttl_seconds) < 0)
     return -EINVAL;
   struct write_req q = {.type = WRITE_UPDATE, .key = key, .value = value, .len = len,
                         .expected_rev = expected_rev, .ttl = ttl_seconds};
-  int r = submit(s, &q);
-  if (r < 0)
-    return r;
-  if (ret_rev)
-    *ret_rev = q.rev;
-  return 0;
+  return submit_put(s, &q, ret_rev);
 }
 
 static int sq_delete(struct store *base, const char *key, int64_t expected_rev,
                      struct store_kv *ret_prev, int64_t *ret_rev) {
   struct sqlite_store *s = (struct sqlite_store *)base;
-  if (check_key(key) < 0 || expected_rev < 0)
+  if (store_check_write(key, NULL, 0, expected_rev, 0) < 0)
     return -EINVAL;
   struct write_req q = {.type = WRITE_DELETE, .key = key, .expected_rev = expected_rev,
                         .want_prev = ret_prev != NULL};
@@ -609,7 +595,7 @@ static int sq_compact(struct store *base, int64_t rev) {
 
 static int sq_get(struct store *base, const char *key, struct store_kv *ret) {
   struct sqlite_store *s = (struct sqlite_store *)base;
-  if (check_key(key) < 0)
+  if (store_check_write(key, NULL, 0, 0, 0) < 0)
     return -EINVAL;
   int ri = reader_get(s);
   sqlite3 *db = s->readers[ri];
@@ -646,7 +632,7 @@ static int sq_list_locked(sqlite3 *db, const char *prefix, int64_t rev, const ch
   if (rev == 0)
     rev = cur;
 
-  _cleanup_free_ char *end = prefix_end(prefix);
+  _cleanup_free_ char *end = store_prefix_end(prefix);
   sqlite3_stmt *st = NULL;
   r = prepare(db,
               latest ? "SELECT l.id, l.key, l.value, l.create_rev FROM cur c"
@@ -663,10 +649,7 @@ static int sq_list_locked(sqlite3 *db, const char *prefix, int64_t rev, const ch
   if (r < 0)
     return r;
   sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
-  if (end)
-    sqlite3_bind_text(st, 2, end, -1, SQLITE_STATIC);
-  else
-    sqlite3_bind_null(st, 2);
+  bind_text_or_null(st, 2, end);
   sqlite3_bind_text(st, 3, start_after ? start_after : "", -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 4, rev);
   sqlite3_bind_int64(st, 5, limit ? (int64_t)limit + 1 : -1);
@@ -696,9 +679,7 @@ static int sq_list_locked(sqlite3 *db, const char *prefix, int64_t rev, const ch
 static int sq_list(struct store *base, const char *prefix, int64_t rev, const char *start_after,
                    size_t limit, struct store_list *ret) {
   struct sqlite_store *s = (struct sqlite_store *)base;
-  if (!prefix || rev < 0)
-    return -EINVAL;
-  if (start_after && start_after[0] && !startswith(start_after, prefix))
+  if (store_check_list(prefix, rev, start_after) < 0)
     return -EINVAL;
   struct store_list out = {0};
   int ri = reader_get(s);
@@ -721,17 +702,14 @@ static int sq_count(struct store *base, const char *prefix, int64_t *ret_count) 
   struct sqlite_store *s = (struct sqlite_store *)base;
   if (!prefix)
     return -EINVAL;
-  _cleanup_free_ char *end = prefix_end(prefix);
+  _cleanup_free_ char *end = store_prefix_end(prefix);
   int ri = reader_get(s);
   sqlite3_stmt *st = NULL;
   int r = prepare(s->readers[ri],
                   "SELECT count(*) FROM cur WHERE key >= ?1 AND (?2 IS NULL OR key < ?2)", &st);
   if (r == 0) {
     sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
-    if (end)
-      sqlite3_bind_text(st, 2, end, -1, SQLITE_STATIC);
-    else
-      sqlite3_bind_null(st, 2);
+    bind_text_or_null(st, 2, end);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
       *ret_count = sqlite3_column_int64(st, 0);
@@ -796,10 +774,7 @@ static int watch_read(struct store_watch *w, sqlite3 *db, struct watch_batch *b)
     return r;
   sqlite3_bind_int64(st, 1, w->pos);
   sqlite3_bind_text(st, 2, w->prefix, -1, SQLITE_STATIC);
-  if (w->prefix_end)
-    sqlite3_bind_text(st, 3, w->prefix_end, -1, SQLITE_STATIC);
-  else
-    sqlite3_bind_null(st, 3);
+  bind_text_or_null(st, 3, w->prefix_end);
   sqlite3_bind_int(st, 4, WATCH_BATCH);
   b->evs = xcalloc(WATCH_BATCH, sizeof(*b->evs));
   int rc;
@@ -821,6 +796,12 @@ static int watch_read(struct store_watch *w, sqlite3 *db, struct watch_batch *b)
     return sql_err(rc) ?: -EIO;
   b->pos = b->n == WATCH_BATCH ? last : (cur > last ? cur : last);
   return 0;
+}
+
+static void watch_free(struct store_watch *w) {
+  free(w->prefix);
+  free(w->prefix_end);
+  free(w);
 }
 
 static void *watch_main(void *arg) {
@@ -878,9 +859,7 @@ static void *watch_main(void *arg) {
   if (err && !cancelled)
     w->cb(NULL, err, w->userdata);
   if (self) {
-    free(w->prefix);
-    free(w->prefix_end);
-    free(w);
+    watch_free(w);
   }
   return NULL;
 }
@@ -888,12 +867,12 @@ static void *watch_main(void *arg) {
 static int sq_watch(struct store *base, const char *prefix, int64_t from_rev, store_watch_cb cb,
                     void *userdata, struct store_watch **ret) {
   struct sqlite_store *s = (struct sqlite_store *)base;
-  if (!prefix || !cb || from_rev < 0)
+  if (store_check_watch(prefix, from_rev, cb) < 0)
     return -EINVAL;
   struct store_watch *w = xcalloc(1, sizeof(*w));
   w->s = s;
   w->prefix = xstrdup(prefix);
-  w->prefix_end = prefix_end(prefix);
+  w->prefix_end = store_prefix_end(prefix);
   w->cb = cb;
   w->userdata = userdata;
 
@@ -905,17 +884,13 @@ static int sq_watch(struct store *base, const char *prefix, int64_t from_rev, st
     r = -ERANGE;
   if (r < 0) {
     pthread_mutex_unlock(&s->clock);
-    free(w->prefix);
-    free(w->prefix_end);
-    free(w);
+    watch_free(w);
     return r;
   }
   w->pos = from_rev ? from_rev : s->committed_rev;
   if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
     pthread_mutex_unlock(&s->clock);
-    free(w->prefix);
-    free(w->prefix_end);
-    free(w);
+    watch_free(w);
     return -EAGAIN;
   }
   w->next = s->watches;
@@ -938,16 +913,7 @@ static void sq_watch_cancel(struct store_watch *w) {
   w->self_cancel = self;
   pthread_cond_broadcast(&s->ccond);
   pthread_mutex_unlock(&s->clock);
-  if (self) {
-    /* Cancelled from its own callback: the thread cannot join itself, so it detaches
-     * and frees the watch when the callback returns. */
-    pthread_detach(w->thread);
-    return;
-  }
-  pthread_join(w->thread, NULL);
-  free(w->prefix);
-  free(w->prefix_end);
-  free(w);
+  store_watch_reap(w, w->thread, self, watch_free);
 }
 
 /* ---- open / close ----------------------------------------------------------------- */
@@ -985,9 +951,7 @@ static void sq_close(struct store *base) {
   for (struct store_watch *w = ws, *next; w; w = next) {
     next = w->next;
     pthread_join(w->thread, NULL);
-    free(w->prefix);
-    free(w->prefix_end);
-    free(w);
+    watch_free(w);
   }
 
   if (s->sweeper_started) {

@@ -38,7 +38,7 @@ setup_ns() {
 checks_failed=0
 check_report() {
   checks_failed=$((checks_failed + 1))
-  printf 'FAIL: %s\n--- expected%s\n%s\n--- actual\n%s\n' "$1" "$2" "$3" "$4" >&2
+  printf 'FAIL: %s\n--- expected%s\n%s\n--- actual\n%.3000s\n' "$1" "$2" "$3" "$4" >&2
 }
 # check_eq WHAT ACTUAL EXPECTED
 check_eq() { [ "$2" = "$3" ] || check_report "$1" "" "$3" "$2"; }

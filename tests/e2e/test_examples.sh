@@ -3,7 +3,13 @@
 # then listed with `get`: the columns and cells a kube-apiserver 1.32 prints for them.
 # Cells that controllers, the scheduler or allocators fill in are matched by pattern.
 . "$(dirname "$0")/lib.sh"
-cd "$examples"
+cd "$examples" || exit 1
+# The manifests name cluster-wide things (node port 30123, namespace dev): runs with
+# several kubectl versions against one server take turns.
+lockdir=/tmp
+[ -z "${CKUBE_DATA_DIR:-}" ] || lockdir=$(dirname "$CKUBE_DATA_DIR")
+exec 9>"$lockdir/ckube-e2e-examples.lock"
+flock -w 200 9
 setup_ns
 n=(-n "$NS")
 # Node ports are cluster-wide: free 30123 for the next run.

@@ -29,7 +29,8 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: d, labels: {set: s, run: $NS}}
 YAML
-trap 'rm -f /tmp/e2e-get-$NS.yaml; [ -z "${wpid:-}" ] || kill "$wpid" 2>/dev/null || true' EXIT
+trap 'rm -f /tmp/e2e-get-$NS.yaml /tmp/e2e-watch-$NS.out /tmp/e2e-watchev-$NS.out /tmp/e2e-bulk-$NS.yaml
+      [ -z "${wpid:-}" ] || kill "$wpid" "${wpid2:-}" 2>/dev/null || true' EXIT
 check_eq "create -f multi-doc" "$(kx create "${n[@]}" -f "/tmp/e2e-get-$NS.yaml")" \
 "configmap/a created
 configmap/b created
@@ -207,7 +208,7 @@ rm -f "$bulk"
 expected_names=$(for i in $(seq -w 1 40); do echo "configmap/bulk-$i"; done)
 check_eq "--chunk-size=7 -o name" "$(kx get cm "${n[@]}" -l bulk=y --chunk-size=7 -o name)" "$expected_names"
 out=$(kx get cm "${n[@]}" -l bulk=y --chunk-size=7 -v=6)
-check_eq "--chunk-size=7 requests" "$(grep -cE 'GET https://[^ ]*configmaps\?continue=' <<<"$out")" "5"
+check_eq "--chunk-size=7 requests" "$(grep -cE '(GET https://|url="https://)[^ ]*configmaps\?continue=' <<<"$out")" "5"
 check_eq "--chunk-size=7 table" "$(grep -vE '^I[0-9]{4} ' <<<"$out" | mask_age | sed -n '1p;2p;41p;42p')" \
 "NAME DATA AGE
 bulk-01 1 <age>
@@ -282,7 +283,10 @@ check_match "describe svc IP" "$out" '^IP: +[0-9.]+$'
 check_match "describe svc Port" "$out" '^Port: +http +80/TCP$'
 check_match "describe svc TargetPort" "$out" '^TargetPort: +8080/TCP$'
 check_match "describe svc Session Affinity" "$out" '^Session Affinity: +None$'
-check_match "describe svc Internal Traffic Policy" "$out" '^Internal Traffic Policy: +Cluster$'
+# kubectl 1.27 does not print the traffic policy.
+if kubectl_at_least 1.28; then
+  check_match "describe svc Internal Traffic Policy" "$out" '^Internal Traffic Policy: +Cluster$'
+fi
 
 out=$(kx describe deploy web "${n[@]}")
 check_match "describe deploy Selector" "$out" '^Selector: +app=web$'

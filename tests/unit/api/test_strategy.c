@@ -685,7 +685,7 @@ static void test_configmap_too_big(void **state) {
       xasprintf("{\"metadata\":{\"name\":\"c\"},\"data\":{\"k\":\"%s\"}}", big);
   free(big);
   check_create("", "configmaps", text, &errs);
-  expect_error(&errs, "[]", "Too long: must have at most 1048576 bytes");
+  expect_error(&errs, "[]", "Too long: may not be more than 1048576 bytes");
 }
 
 static void test_secret(void **state) {

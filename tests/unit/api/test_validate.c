@@ -548,7 +548,7 @@ static void test_object_meta(void **state) {
   free(big);
   validate_object_meta(meta, false, VALIDATE_NAME_SUBDOMAIN, "metadata", &errs);
   expect_error(&errs, "metadata.annotations", CAUSE_TOO_LONG,
-               "Too long: must have at most 262144 bytes");
+               "Too long: may not be more than 262144 bytes");
   field_errors_clear(&errs);
   json_decref(meta);
 

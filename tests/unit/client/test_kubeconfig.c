@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "client/kubeconfig.h"
+#include "lib/fileio.h"
 #include "lib/pki.h"
 
 static const char CA[] = "-----BEGIN CERTIFICATE-----\nQ0E=\n-----END CERTIFICATE-----\n";
@@ -26,7 +27,7 @@ static void rm_tree(const char *d) {
 }
 
 static void write_file(const char *path, const char *text) {
-  assert_int_equal(pki_write_file_atomic(path, text, strlen(text), 0600), 0);
+  assert_int_equal(fileio_write_atomic(path, text, strlen(text), 0600), 0);
 }
 
 static void test_write_and_read_admin(void **state) {

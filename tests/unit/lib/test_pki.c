@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "lib/fileio.h"
 #include "lib/pki.h"
 
 static char *make_tmpdir(void) {
@@ -139,7 +140,7 @@ static void test_bad_input(void **state) {
   assert_int_equal(pki_ensure_client(ca, d, "../x", &s, NULL), -EINVAL);
   assert_int_equal(pki_ensure_client(ca, d, "ca", &s, NULL), -EINVAL);
   _cleanup_free_ char *p = xasprintf("%s/ca.key", d);
-  assert_int_equal(pki_write_file_atomic(p, "junk", 4, 0600), 0);
+  assert_int_equal(fileio_write_atomic(p, "junk", 4, 0600), 0);
   _cleanup_pki_ca_ struct pki_ca *ca2 = NULL;
   assert_int_equal(pki_ca_ensure(d, &ca2, NULL), -EINVAL);
   assert_int_equal(pki_ca_from_pem("x", "y", &ca2, NULL), -EINVAL);

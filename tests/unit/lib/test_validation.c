@@ -154,6 +154,11 @@ static void test_ip_cidr(void **state) {
                        "a", " 1.2.3.4", "1.2.3.4/24"};
   for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
     expect_msgs(valid_ip, bad[i], "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)");
+  expect_ok(valid_ipv4, "10.0.0.1");
+  expect_ok(valid_ipv4, "010.000.0.1");
+  expect_ok(valid_ipv4, "::ffff:10.0.0.1");
+  expect_msgs(valid_ipv4, "::1", "must be a valid IPv4 address");
+  expect_msgs(valid_ipv4, "10.0.0.256", "must be a valid IPv4 address");
   expect_ok(valid_cidr, "10.0.0.0/8");
   expect_ok(valid_cidr, "10.1.2.3/32");
   expect_ok(valid_cidr, "2001:db8::/64");

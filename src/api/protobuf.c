@@ -1103,6 +1103,11 @@ int protobuf_decode_object(const struct api_resource *r, const char *body, size_
         "appear to be a protobuf message, expected prefix [107 56 115 0] (%s)",
         r->kind, summary);
 
+  /* The prefix alone carries no object: kube-apiserver refuses it as an empty body
+   * rather than decoding nothing into an empty object. */
+  if (len == sizeof(pb_magic))
+    return api_error_bad_request(err, "Object 'Kind' is missing in '%s'", summary);
+
   struct pb_ctx c = {0};
   struct pb_unknown u = {0};
   struct pb_buf b = {p + sizeof(pb_magic), p + len};

@@ -365,6 +365,16 @@ static void decode_struct(struct decode_ctx *c, const struct schema_type *t, jso
     c->go_struct = saved;
     path_restore(&c->gopath, old_go);
     path_restore(&c->path, old);
+    /* Optional maps and lists are `omitempty` in the Go types: an empty one does not
+     * survive kube-apiserver's decoding (a label map emptied by a patch disappears). */
+    bool empty = (f->ref->kind == SCHEMA_MAP && json_is_object(val) && json_object_size(val) == 0) ||
+                 (f->ref->kind == SCHEMA_LIST && json_is_array(val) && json_array_size(val) == 0);
+    if (empty && !f->required) {
+      void *next = json_object_iter_next(obj, iter);
+      json_object_del(obj, key);
+      iter = next;
+      continue;
+    }
     iter = json_object_iter_next(obj, iter);
   }
 }

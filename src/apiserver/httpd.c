@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,9 +42,13 @@ struct httpd {
   char *start_error; /* first libmicrohttpd message while starting */
   bool started;
 
-  pthread_mutex_t lock; /* guards streams and stopping */
+  pthread_mutex_t lock; /* guards streams, conns and stopping */
   struct httpd_stream *streams;
+  struct conn_ctx *conns;
   bool stopping;
+  pthread_t watchdog;
+  bool watchdog_started;
+  pthread_cond_t watchdog_cond;
 };
 
 struct httpd_stream {
@@ -65,12 +70,17 @@ struct httpd_stream {
 };
 
 struct conn_ctx {
+  int fd;
+  time_t waiting_since; /* waiting for a request's headers since; 0 while one is served */
+  struct conn_ctx *next, *prev;
   bool cert_done;
   struct httpd_client_cert cert;
   char *cn;
   char **orgs;
   char *error;
 };
+
+static void conn_waiting(struct httpd *srv, struct MHD_Connection *conn, bool waiting);
 
 struct param {
   char *name, *value;
@@ -680,6 +690,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     req = on_uri(srv, url, conn);
     *con_cls = req;
   }
+  if (!req->started)
+    conn_waiting(srv, conn, false);
   if (!req->started) {
     req->started = true;
     req_init(req, conn, method);
@@ -720,17 +732,73 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   }
   req_free(req);
   *con_cls = NULL;
+  conn_waiting(srv, conn, true);
 }
 
+/* Connections are listed so the watchdog can end one whose client takes too long to send
+ * a request's headers: libmicrohttpd's timeout only measures silence, so a client dripping
+ * a byte a second (slow-loris) would otherwise hold a thread forever. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode code) {
+  struct httpd *srv = cls;
   if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-    *socket_context = xcalloc(1, sizeof(struct conn_ctx));
+    struct conn_ctx *c = xcalloc(1, sizeof(*c));
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    c->fd = info ? info->connect_fd : -1;
+    c->waiting_since = time(NULL);
+    pthread_mutex_lock(&srv->lock);
+    c->next = srv->conns;
+    if (srv->conns)
+      srv->conns->prev = c;
+    srv->conns = c;
+    pthread_mutex_unlock(&srv->lock);
+    *socket_context = c;
   } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
-    cert_reset(*socket_context);
-    free(*socket_context);
+    struct conn_ctx *c = *socket_context;
+    pthread_mutex_lock(&srv->lock);
+    if (c->prev)
+      c->prev->next = c->next;
+    else
+      srv->conns = c->next;
+    if (c->next)
+      c->next->prev = c->prev;
+    pthread_mutex_unlock(&srv->lock);
+    cert_reset(c);
+    free(c);
     *socket_context = NULL;
   }
+}
+
+static void conn_waiting(struct httpd *srv, struct MHD_Connection *conn, bool waiting) {
+  const union MHD_ConnectionInfo *info =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  struct conn_ctx *c = info ? info->socket_context : NULL;
+  if (!c)
+    return;
+  pthread_mutex_lock(&srv->lock);
+  c->waiting_since = waiting ? time(NULL) : 0;
+  pthread_mutex_unlock(&srv->lock);
+}
+
+static void *watchdog_main(void *arg) {
+  struct httpd *srv = arg;
+  pthread_mutex_lock(&srv->lock);
+  while (!srv->stopping) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 1;
+    pthread_cond_timedwait(&srv->watchdog_cond, &srv->lock, &ts);
+    time_t now = time(NULL);
+    for (struct conn_ctx *c = srv->conns; c; c = c->next)
+      if (c->waiting_since && now - c->waiting_since > (time_t)srv->idle_timeout && c->fd >= 0) {
+        /* the connection's thread sees end-of-file and closes it */
+        shutdown(c->fd, SHUT_RDWR);
+        c->waiting_since = 0;
+      }
+  }
+  pthread_mutex_unlock(&srv->lock);
+  return NULL;
 }
 
 static void on_log(void *cls, const char *fmt, va_list ap) {
@@ -797,6 +865,7 @@ static int listen_on(const char *addr, unsigned port, int *ret_fd, unsigned *ret
 }
 
 static void srv_free(struct httpd *srv) {
+  pthread_cond_destroy(&srv->watchdog_cond);
   pthread_mutex_destroy(&srv->lock);
   free(srv->cert_pem);
   free(srv->key_pem);
@@ -812,6 +881,7 @@ int httpd_start(const struct httpd_config *cfg, struct httpd **ret, char **ret_e
     return set_error(ret_err, -EINVAL, "a serving certificate and key are required");
   struct httpd *srv = xcalloc(1, sizeof(*srv));
   pthread_mutex_init(&srv->lock, NULL);
+  pthread_cond_init(&srv->watchdog_cond, NULL);
   srv->handler = cfg->handler;
   srv->userdata = cfg->userdata;
   srv->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
@@ -863,6 +933,7 @@ int httpd_start(const struct httpd_config *cfg, struct httpd **ret, char **ret_e
   pthread_mutex_lock(&srv->lock);
   srv->started = true;
   pthread_mutex_unlock(&srv->lock);
+  srv->watchdog_started = pthread_create(&srv->watchdog, NULL, watchdog_main, srv) == 0;
   *ret = srv;
   return 0;
 }
@@ -882,7 +953,10 @@ void httpd_stop(struct httpd *srv) {
     pthread_mutex_unlock(&s->lock);
     stream_wake(s);
   }
+  pthread_cond_broadcast(&srv->watchdog_cond);
   pthread_mutex_unlock(&srv->lock);
+  if (srv->watchdog_started)
+    pthread_join(srv->watchdog, NULL);
   MHD_stop_daemon(srv->daemon);
   srv_free(srv);
 }

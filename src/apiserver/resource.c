@@ -723,12 +723,11 @@ static int do_update(struct resource_context *ctx, const struct resource_request
     return rc;
   json_t *md = json_object_ensure(obj, "metadata");
   const char *name = json_string_value(json_object_get(md, "name"));
-  if (!name || !*name)
-    json_object_set_new(md, "name", json_string(req->info.name));
-  else if (!streq(name, req->info.name))
+  /* The body must name the object the URL names; /status and /scale bodies too. */
+  if (!name || !streq(name, req->info.name))
     return api_error_bad_request(
-        err, "the name of the object (%s) does not match the name on the URL (%s)", name,
-        req->info.name);
+        err, "the name of the object (%s) does not match the name on the URL (%s)",
+        name ? name : "", req->info.name);
   const char *rv = json_string_value(json_object_get(md, "resourceVersion"));
   if (rv && *rv) {
     char buf[24];

@@ -4,6 +4,7 @@
 #include "apiserver/apiserver.h"
 
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <time.h>
 #include <stdio.h>
@@ -280,23 +281,33 @@ static int bootstrap(struct apiserver *s, char **ret_err) {
   return 0;
 }
 
+/* Housekeeping: compaction every COMPACT_INTERVAL_SECONDS, and every TRIM_INTERVAL_SECONDS
+ * free memory handed back to the system, since bursts (thousands of watches, large lists)
+ * leave glibc holding pages it would otherwise keep. */
+#define TRIM_INTERVAL_SECONDS 30
+
 static void *compactor_main(void *arg) {
   struct apiserver *s = arg;
   int64_t previous = 0;
+  time_t next_compact = time(NULL) + COMPACT_INTERVAL_SECONDS;
   pthread_mutex_lock(&s->mu);
   while (!s->stopping) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += COMPACT_INTERVAL_SECONDS;
+    ts.tv_sec += TRIM_INTERVAL_SECONDS;
     if (pthread_cond_timedwait(&s->cond, &s->mu, &ts) != ETIMEDOUT)
       continue;
     pthread_mutex_unlock(&s->mu);
-    int64_t compacted = 0, now = 0;
-    store_compacted_rev(s->store, &compacted);
-    if (previous > compacted)
-      store_compact(s->store, previous);
-    if (store_current_rev(s->store, &now) == 0)
-      previous = now;
+    malloc_trim(0);
+    if (time(NULL) >= next_compact) {
+      next_compact = time(NULL) + COMPACT_INTERVAL_SECONDS;
+      int64_t compacted = 0, now = 0;
+      store_compacted_rev(s->store, &compacted);
+      if (previous > compacted)
+        store_compact(s->store, previous);
+      if (store_current_rev(s->store, &now) == 0)
+        previous = now;
+    }
     pthread_mutex_lock(&s->mu);
   }
   pthread_mutex_unlock(&s->mu);

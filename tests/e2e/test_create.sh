@@ -59,7 +59,7 @@ pc-$NS 1000 false <age> PreemptLowerPriority"
 check_eq "create quota" "$(kx create quota q1 "${n[@]}" --hard=pods=10,configmaps=20)" "resourcequota/q1 created"
 check_lines "get quota" "$(kx get quota q1 "${n[@]}" | mask_age)" \
 "NAME AGE REQUEST LIMIT
-q1 <age> (configmaps: [0-9]+/20, pods: [0-9]+/10)?"
+q1 <age>( configmaps: [0-9]+/20, pods: [0-9]+/10)?"
 check_eq "create pdb" "$(kx create pdb pdb1 "${n[@]}" --selector=app=x --min-available=1)" "poddisruptionbudget.policy/pdb1 created"
 check_lines "get pdb" "$(kx get pdb pdb1 "${n[@]}" | mask_age)" \
 "NAME MIN AVAILABLE MAX UNAVAILABLE ALLOWED DISRUPTIONS AGE

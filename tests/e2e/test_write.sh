@@ -54,7 +54,7 @@ check_eq "patch strategic (containers merge by name)" \
   "deployment.apps/d patched"
 check_eq "strategic result" "$(kx get deploy d "${n[@]}" -o jsonpath='{range .spec.template.spec.containers[*]}{.name}={.image} {end}')" \
   "side=busybox nginx=nginx:1.17.1 "
-check_eq "strategic defaults new container" "$(kx get deploy d "${n[@]}" -o jsonpath='{.spec.template.spec.containers[1].imagePullPolicy} {.spec.template.spec.containers[1].terminationMessagePath}')" \
+check_eq "strategic defaults new container" "$(kx get deploy d "${n[@]}" -o jsonpath='{.spec.template.spec.containers[0].imagePullPolicy} {.spec.template.spec.containers[0].terminationMessagePath}')" \
   "Always /dev/termination-log"
 check_eq "strategic \$patch delete" \
   "$(kx patch deploy d "${n[@]}" -p '{"spec":{"template":{"spec":{"containers":[{"name":"side","$patch":"delete"}]}}}}')" \

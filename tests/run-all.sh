@@ -29,6 +29,8 @@ step "unit (asan)" tests/run-unit.sh build-asan
 step "fuzz replay (asan)" tests/run-fuzz-replay.sh build-asan
 step "crash (sqlite)" tests/e2e/crash.sh build/ckube
 step "crash (etcd)" tests/e2e/with-etcd.sh tests/e2e/crash.sh build/ckube ETCD
+step "robustness" tests/e2e/robustness.sh build/ckube
+step "robustness (asan)" tests/e2e/robustness.sh build-asan/ckube
 step "e2e" tests/e2e/run.sh build/ckube
 step "e2e (asan)" tests/e2e/run.sh build-asan/ckube
 step "e2e (etcd)" env KUBECTL_VERSIONS=1.32 tests/e2e/with-etcd.sh tests/e2e/run.sh build/ckube

@@ -1,6 +1,7 @@
 #include "apiserver/httpd.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -45,6 +46,7 @@ struct httpd {
   pthread_mutex_t lock; /* guards streams, conns and stopping */
   struct httpd_stream *streams;
   struct conn_ctx *conns;
+  unsigned closed_since_trim;
   bool stopping;
   pthread_t watchdog;
   bool watchdog_started;
@@ -763,6 +765,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
       srv->conns = c->next;
     if (c->next)
       c->next->prev = c->prev;
+    srv->closed_since_trim++;
     pthread_mutex_unlock(&srv->lock);
     cert_reset(c);
     free(c);
@@ -796,6 +799,14 @@ static void *watchdog_main(void *arg) {
         shutdown(c->fd, SHUT_RDWR);
         c->waiting_since = 0;
       }
+    /* Many connections gone (a herd of watchers leaving): hand their TLS sessions' and
+     * stacks' memory back now rather than keep the peak for good. */
+    if (srv->closed_since_trim >= 32) {
+      srv->closed_since_trim = 0;
+      pthread_mutex_unlock(&srv->lock);
+      malloc_trim(0);
+      pthread_mutex_lock(&srv->lock);
+    }
   }
   pthread_mutex_unlock(&srv->lock);
   return NULL;

@@ -217,6 +217,43 @@ static void bind_text_or_null(sqlite3_stmt *st, int idx, const char *text) {
     sqlite3_bind_null(st, idx);
 }
 
+/* Read statements are compiled once per connection and reused: SQLite keeps every
+ * prepared statement on its connection, so the cache is that list. A statement is free
+ * when it is not mid-step; release() resets it for the next user. */
+static int prepare_cached(sqlite3 *db, const char *sql, sqlite3_stmt **ret) {
+  for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st))
+    if (!sqlite3_stmt_busy(st) && streq(sqlite3_sql(st), sql)) {
+      *ret = st;
+      return 0;
+    }
+  return prepare(db, sql, ret);
+}
+
+static void release(sqlite3_stmt *st) {
+  if (!st)
+    return;
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+}
+
+/* A parameterless statement run through the cache (the writer's BEGIN, SAVEPOINT, ...). */
+static int exec_cached(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *st = NULL;
+  int r = prepare_cached(db, sql, &st);
+  if (r < 0)
+    return r;
+  int rc = sqlite3_step(st);
+  release(st);
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : (sql_err(rc) ?: -EIO);
+}
+
+static void close_conn(sqlite3 *db) {
+  sqlite3_stmt *st;
+  while ((st = sqlite3_next_stmt(db, NULL)))
+    sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
 /* Runs a one-shot statement whose only parameter ?1 is a revision. */
 static int exec_with_rev(sqlite3 *db, const char *sql, int64_t rev) {
   sqlite3_stmt *st = NULL;
@@ -232,7 +269,7 @@ static int exec_with_rev(sqlite3 *db, const char *sql, int64_t rev) {
 /* Reads the current and compacted revisions inside the caller's read transaction. */
 static int read_revs(sqlite3 *db, int64_t *ret_cur, int64_t *ret_compact) {
   sqlite3_stmt *st = NULL;
-  int r = prepare(db,
+  int r = prepare_cached(db,
                   "SELECT (SELECT seq FROM sqlite_sequence WHERE name='log'),"
                   " (SELECT value FROM meta WHERE name='compact_rev')",
                   &st);
@@ -240,12 +277,12 @@ static int read_revs(sqlite3 *db, int64_t *ret_cur, int64_t *ret_compact) {
     return r;
   int rc = sqlite3_step(st);
   if (rc != SQLITE_ROW) {
-    sqlite3_finalize(st);
+    release(st);
     return sql_err(rc) ?: -EIO;
   }
   *ret_cur = sqlite3_column_int64(st, 0);
   *ret_compact = sqlite3_column_int64(st, 1);
-  sqlite3_finalize(st);
+  release(st);
   return 0;
 }
 
@@ -426,28 +463,28 @@ static int64_t db_seq(sqlite3 *db) {
 static void writer_run_batch(struct sqlite_store *s, struct write_req *batch) {
   int64_t start_rev = s->next_rev;
   int64_t compacted = 0;
-  int r = exec_sql(s->wdb, "BEGIN IMMEDIATE");
+  int r = exec_cached(s->wdb, "BEGIN IMMEDIATE");
   for (struct write_req *q = batch; q; q = q->next) {
     if (r < 0) {
       q->r = r;
       continue;
     }
     int64_t before = s->next_rev;
-    if (exec_sql(s->wdb, "SAVEPOINT w") < 0) {
+    if (exec_cached(s->wdb, "SAVEPOINT w") < 0) {
       q->r = -EIO;
       continue;
     }
     q->r = w_apply(s, q);
     if (q->r == -EIO || q->r == -ENOMEM || q->r == -EACCES) {
-      exec_sql(s->wdb, "ROLLBACK TO w");
+      exec_cached(s->wdb, "ROLLBACK TO w");
       s->next_rev = before;
     }
-    exec_sql(s->wdb, "RELEASE w");
+    exec_cached(s->wdb, "RELEASE w");
     if (q->r == 0 && q->type == WRITE_COMPACT)
       compacted = q->expected_rev;
   }
-  if (r == 0 && exec_sql(s->wdb, "COMMIT") < 0) {
-    exec_sql(s->wdb, "ROLLBACK");
+  if (r == 0 && exec_cached(s->wdb, "COMMIT") < 0) {
+    exec_cached(s->wdb, "ROLLBACK");
     r = -EIO;
   }
   if (r < 0) {
@@ -600,10 +637,10 @@ static int sq_get(struct store *base, const char *key, struct store_kv *ret) {
   int ri = reader_get(s);
   sqlite3 *db = s->readers[ri];
   sqlite3_stmt *st = NULL;
-  int r = prepare(db,
-                  "SELECT l.id, l.value, l.create_rev FROM cur c JOIN log l ON l.id = c.rev"
-                  " WHERE c.key = ?1",
-                  &st);
+  int r = prepare_cached(db,
+                         "SELECT l.id, l.value, l.create_rev FROM cur c JOIN log l ON l.id = c.rev"
+                         " WHERE c.key = ?1",
+                         &st);
   if (r == 0) {
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -613,7 +650,7 @@ static int sq_get(struct store *base, const char *key, struct store_kv *ret) {
     } else
       r = rc == SQLITE_DONE ? -ENOENT : (sql_err(rc) ?: -EIO);
   }
-  sqlite3_finalize(st);
+  release(st);
   reader_put(s, ri);
   return r;
 }
@@ -634,7 +671,7 @@ static int sq_list_locked(sqlite3 *db, const char *prefix, int64_t rev, const ch
 
   _cleanup_free_ char *end = store_prefix_end(prefix);
   sqlite3_stmt *st = NULL;
-  r = prepare(db,
+  r = prepare_cached(db,
               latest ? "SELECT l.id, l.key, l.value, l.create_rev FROM cur c"
                        " JOIN log l ON l.id = c.rev"
                        " WHERE c.key >= ?1 AND (?2 IS NULL OR c.key < ?2) AND c.key > ?3"
@@ -669,7 +706,7 @@ static int sq_list_locked(sqlite3 *db, const char *prefix, int64_t rev, const ch
             sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2), sqlite3_column_int64(st, 3),
             sqlite3_column_int64(st, 0), true);
   }
-  sqlite3_finalize(st);
+  release(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return sql_err(rc) ?: -EIO;
   out->rev = rev;
@@ -684,10 +721,10 @@ static int sq_list(struct store *base, const char *prefix, int64_t rev, const ch
   struct store_list out = {0};
   int ri = reader_get(s);
   sqlite3 *db = s->readers[ri];
-  int r = exec_sql(db, "BEGIN");
+  int r = exec_cached(db, "BEGIN");
   if (r == 0) {
     r = sq_list_locked(db, prefix, rev, start_after, limit, &out);
-    exec_sql(db, "COMMIT");
+    exec_cached(db, "COMMIT");
   }
   reader_put(s, ri);
   if (r < 0) {
@@ -705,8 +742,9 @@ static int sq_count(struct store *base, const char *prefix, int64_t *ret_count) 
   _cleanup_free_ char *end = store_prefix_end(prefix);
   int ri = reader_get(s);
   sqlite3_stmt *st = NULL;
-  int r = prepare(s->readers[ri],
-                  "SELECT count(*) FROM cur WHERE key >= ?1 AND (?2 IS NULL OR key < ?2)", &st);
+  int r = prepare_cached(s->readers[ri],
+                         "SELECT count(*) FROM cur WHERE key >= ?1 AND (?2 IS NULL OR key < ?2)",
+                         &st);
   if (r == 0) {
     sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
     bind_text_or_null(st, 2, end);
@@ -716,7 +754,7 @@ static int sq_count(struct store *base, const char *prefix, int64_t *ret_count) 
     else
       r = sql_err(rc) ?: -EIO;
   }
-  sqlite3_finalize(st);
+  release(st);
   reader_put(s, ri);
   return r;
 }
@@ -763,7 +801,7 @@ static int watch_read(struct store_watch *w, sqlite3 *db, struct watch_batch *b)
   if (w->pos < compact)
     return -ERANGE;
   sqlite3_stmt *st = NULL;
-  r = prepare(db,
+  r = prepare_cached(db,
               "SELECT l.id, l.key, l.value, l.create_rev, l.deleted,"
               " p.id, p.value, p.create_rev"
               " FROM log l LEFT JOIN log p ON p.id = l.prev_rev AND l.prev_rev > 0"
@@ -791,7 +829,7 @@ static int watch_read(struct store_watch *w, sqlite3 *db, struct watch_batch *b)
       kv_fill(&ev->prev, key, sqlite3_column_blob(st, 6), sqlite3_column_bytes(st, 6),
               sqlite3_column_int64(st, 7), sqlite3_column_int64(st, 5), true);
   }
-  sqlite3_finalize(st);
+  release(st);
   if (rc != SQLITE_DONE && rc != SQLITE_ROW)
     return sql_err(rc) ?: -EIO;
   b->pos = b->n == WATCH_BATCH ? last : (cur > last ? cur : last);
@@ -825,10 +863,10 @@ static void *watch_main(void *arg) {
     struct watch_batch b = {0};
     int ri = reader_get(s);
     sqlite3 *db = s->readers[ri];
-    int r = exec_sql(db, "BEGIN");
+    int r = exec_cached(db, "BEGIN");
     if (r == 0) {
       r = watch_read(w, db, &b);
-      exec_sql(db, "COMMIT");
+      exec_cached(db, "COMMIT");
     }
     reader_put(s, ri);
     if (r < 0) {
@@ -925,8 +963,8 @@ static void sq_free(struct sqlite_store *s) {
   sqlite3_finalize(s->st_cur_del);
   sqlite3_finalize(s->st_expired);
   for (int i = 0; i < N_READERS; i++)
-    sqlite3_close(s->readers[i]);
-  sqlite3_close(s->wdb);
+    close_conn(s->readers[i]);
+  close_conn(s->wdb);
   pthread_mutex_destroy(&s->qlock);
   pthread_cond_destroy(&s->qcond);
   pthread_mutex_destroy(&s->sweep_lock);

@@ -112,15 +112,17 @@ static struct api_resource resources[] = {
     {"authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews",
      "subjectaccessreview", false, VERB_CREATE},
 
-    /* autoscaling: v2 is preferred, v1 shares its storage */
+    /* autoscaling: v2 is preferred. There is no conversion between the two versions yet,
+     * so each keeps its own objects rather than showing one version's objects in the
+     * other's shape. */
     {"autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
      "horizontalpodautoscaler", true, VERBS_ALL, NAMES("hpa"), ALL,
      SUB(STATUS_SUB("autoscaling", "v2", "HorizontalPodAutoscaler")), columns_hpa, NULL, NULL,
      true},
     {"autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
      "horizontalpodautoscaler", true, VERBS_ALL, NAMES("hpa"), ALL,
-     SUB(STATUS_SUB("autoscaling", "v1", "HorizontalPodAutoscaler")), columns_hpa, NULL, NULL,
-     true},
+     SUB(STATUS_SUB("autoscaling", "v1", "HorizontalPodAutoscaler")), columns_hpa, NULL,
+     "autoscaling-v1", true},
 
     /* batch/v1 */
     {"batch", "v1", "CronJob", "cronjobs", "cronjob", true, VERBS_ALL, NAMES("cj"), ALL,

@@ -32,7 +32,8 @@ step "crash (etcd)" tests/e2e/with-etcd.sh tests/e2e/crash.sh build/ckube ETCD
 step "robustness" tests/e2e/robustness.sh build/ckube
 # Leak checking at exit would scan the gigabytes this suite's watch rounds leave mapped;
 # the other ASan runs check for leaks.
-step "robustness (asan)" env ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 tests/e2e/robustness.sh build-asan/ckube
+step "robustness (asan)" env ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 ROBUST_WATCHES=1000 \
+  tests/e2e/robustness.sh build-asan/ckube
 step "e2e" tests/e2e/run.sh build/ckube
 step "e2e (asan)" tests/e2e/run.sh build-asan/ckube
 step "e2e (etcd)" env KUBECTL_VERSIONS=1.32 tests/e2e/with-etcd.sh tests/e2e/run.sh build/ckube

@@ -1025,3 +1025,13 @@ int validate_object(const struct api_resource *res, const json_t *obj,
   free(c.path.buf);
   return errs->n > before ? -EINVAL : 0;
 }
+
+enum validate_name validate_name_rule(const struct api_resource *r) {
+  if (streq(r->plural, "namespaces"))
+    return VALIDATE_NAME_LABEL;
+  if (streq(r->plural, "services"))
+    return VALIDATE_NAME_DNS1035;
+  if (streq(r->group, "rbac.authorization.k8s.io"))
+    return VALIDATE_NAME_PATH_SEGMENT;
+  return VALIDATE_NAME_SUBDOMAIN;
+}

@@ -94,6 +94,11 @@ enum validate_name {
   VALIDATE_NAME_NONE,          /* the strategy checks the name itself */
 };
 
+/* The name rule kube-apiserver applies to a resource: DNS-1123 labels for namespaces,
+ * DNS-1035 labels for services, path segments for RBAC objects, DNS-1123 subdomains for
+ * the rest. */
+enum validate_name validate_name_rule(const struct api_resource *res);
+
 /* Validates a whole object of a resource: its metadata as ValidateObjectMeta does
  * (name or generateName, name format per name_kind, namespace present iff
  * res->namespaced, labels, annotations, ownerReferences, finalizers) and then every

@@ -71,15 +71,6 @@ static const struct admission_plugin *const plugins[] = {
     &admission_service_alloc,
 };
 
-static enum validate_name name_rule(const struct api_resource *r) {
-  if (streq(r->plural, "namespaces"))
-    return VALIDATE_NAME_LABEL;
-  if (streq(r->plural, "services"))
-    return VALIDATE_NAME_DNS1035;
-  if (streq(r->group, "rbac.authorization.k8s.io"))
-    return VALIDATE_NAME_PATH_SEGMENT;
-  return VALIDATE_NAME_SUBDOMAIN;
-}
 
 /* Gives back what the first n plugins reserved. */
 static void abort_plugins(const struct admission_attrs *a, size_t n) {
@@ -103,7 +94,7 @@ static int admission_run_inner(const struct admission_attrs *a, struct api_error
   if (a->obj && a->res->schema) {
     validate_default(a->res, a->obj);
     _cleanup_field_errors_ struct field_errors errs = {0};
-    validate_object(a->res, a->obj, name_rule(a->res), &errs);
+    validate_object(a->res, a->obj, validate_name_rule(a->res), &errs);
     if (a->res->strategy && a->res->strategy->validate)
       a->res->strategy->validate(a->obj, a->old, &errs);
     if (errs.n)

@@ -24,15 +24,6 @@ static const struct api_resource *res_of(const char *group, const char *plural) 
   return r;
 }
 
-static enum validate_name name_rule(const struct api_resource *r) {
-  if (streq(r->plural, "namespaces"))
-    return VALIDATE_NAME_LABEL;
-  if (streq(r->plural, "services"))
-    return VALIDATE_NAME_DNS1035;
-  if (streq(r->group, "rbac.authorization.k8s.io"))
-    return VALIDATE_NAME_PATH_SEGMENT;
-  return VALIDATE_NAME_SUBDOMAIN;
-}
 
 static json_t *decode(const struct api_resource *r, const char *text) {
   json_error_t jerr;
@@ -48,7 +39,7 @@ static json_t *decode(const struct api_resource *r, const char *text) {
 static void check(const struct api_resource *r, json_t *obj, const json_t *old,
                   struct field_errors *errs) {
   validate_default(r, obj);
-  validate_object(r, obj, name_rule(r), errs);
+  validate_object(r, obj, validate_name_rule(r), errs);
   if (r->strategy && r->strategy->validate)
     r->strategy->validate(obj, old, errs);
 }

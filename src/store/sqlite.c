@@ -1098,6 +1098,14 @@ static int sq_open(const char *endpoint, const char *data_dir, struct store **re
     r = open_conn(s->path, false, &s->readers[i]);
     if (r < 0)
       goto fail;
+    /* A connection opens the WAL and shared-memory files at its first read: do that now,
+     * so the store's file descriptors are all open from the start (and a later count of
+     * them means something). */
+    int64_t cur, compact;
+    if (exec_cached(s->readers[i], "BEGIN") == 0) {
+      read_revs(s->readers[i], &cur, &compact);
+      exec_cached(s->readers[i], "COMMIT");
+    }
   }
 
   if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {

@@ -17,6 +17,22 @@ void strategy_invalid_msgs(struct field_errors *errs, const char *field, const j
     field_errors_invalid(errs, field, value, msgs[i]);
 }
 
+void strategy_port_name(const json_t *ports, size_t i, const json_t *name, const char *field,
+                        int (*valid)(const char *value, char ***ret_msgs),
+                        struct field_errors *errs) {
+  _cleanup_valid_msgs_ char **m = NULL;
+  if (valid(json_string_value(name), &m)) {
+    strategy_invalid_msgs(errs, field, name, m);
+    return;
+  }
+  for (size_t j = 0; j < i; j++)
+    if (streq_ptr(json_string_value(json_object_get(json_array_get(ports, j), "name")),
+                  json_string_value(name))) {
+      field_errors_duplicate(errs, field, name);
+      return;
+    }
+}
+
 void strategy_not_found(struct field_errors *errs, const char *field, const json_t *value) {
   _cleanup_free_ char *v = value ? json_encode(value) : xstrdup("null");
   field_errors_add(errs, CAUSE_NOT_FOUND, field, "Not found: %s", v);

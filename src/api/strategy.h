@@ -119,3 +119,10 @@ void strategy_not_found(struct field_errors *errs, const char *field, const json
 /* Appends one `Invalid value` error per message of a lib/validation check. */
 void strategy_invalid_msgs(struct field_errors *errs, const char *field, const json_t *value,
                            char **msgs);
+
+/* Checks the name of ports[i] at field: its syntax with `valid` (a lib/validation check:
+ * IANA service names for container ports, DNS-1123 labels for service ports), then that no
+ * earlier port has the same name (`Duplicate value`). */
+void strategy_port_name(const json_t *ports, size_t i, const json_t *name, const char *field,
+                        int (*valid)(const char *value, char ***ret_msgs),
+                        struct field_errors *errs);

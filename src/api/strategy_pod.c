@@ -454,16 +454,7 @@ static void container_validate(const json_t *c, const char *cpath, enum containe
     const json_t *name = json_object_get(port, "name");
     if (json_is_string(name) && *json_string_value(name)) {
       _cleanup_free_ char *np = xasprintf("%s.name", p);
-      _cleanup_valid_msgs_ char **m = NULL;
-      if (valid_port_name(json_string_value(name), &m)) {
-        strategy_invalid_msgs(errs, np, name, m);
-      } else {
-        for (size_t j = 0; j < i; j++)
-          if (streq(str_at(json_array_get(ports, j), "name"), json_string_value(name))) {
-            field_errors_duplicate(errs, np, name);
-            break;
-          }
-      }
+      strategy_port_name(ports, i, name, np, valid_port_name, errs);
     }
     const json_t *hp = json_object_get(port, "hostPort");
     _cleanup_free_ char *hpp = xasprintf("%s.hostPort", p);

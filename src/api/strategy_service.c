@@ -186,16 +186,7 @@ static void ports_validate(const json_t *spec, struct field_errors *errs) {
     if (!named && n > 1) {
       field_errors_required(errs, np, NULL);
     } else if (named) {
-      _cleanup_valid_msgs_ char **m = NULL;
-      if (valid_dns1123_label(json_string_value(name), &m)) {
-        strategy_invalid_msgs(errs, np, name, m);
-      } else {
-        for (size_t j = 0; j < i; j++)
-          if (streq(str_at(json_array_get(ports, j), "name"), json_string_value(name))) {
-            field_errors_duplicate(errs, np, name);
-            break;
-          }
-      }
+      strategy_port_name(ports, i, name, np, valid_dns1123_label, errs);
     }
     const json_t *tp = json_object_get(p, "targetPort");
     _cleanup_free_ char *tpp = xasprintf("%s.targetPort", pp);

@@ -377,6 +377,7 @@ struct stream {
   void *userdata;
   struct strbuf line;
   long status;
+  const atomic_bool *cancel; /* set by another thread to end the stream, or NULL */
   bool headers_done;
   bool stopped;  /* fn asked to stop */
   bool done;
@@ -430,6 +431,19 @@ static size_t stream_on_body(char *p, size_t size, size_t nmemb, void *ud) {
   return n;
 }
 
+/* curl calls this about once a second even on an idle connection, so a watch that sees no
+ * events still notices the cancel flag. */
+static int stream_on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                              curl_off_t ulnow) {
+  (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+  struct stream *s = ud;
+  if (s->cancel && atomic_load(s->cancel)) {
+    s->stopped = true;
+    return 1;
+  }
+  return 0;
+}
+
 static struct stream *stream_new(struct rest_client *c, const char *path, const char *query,
                                  long timeout_ms, rest_line_fn fn, void *userdata) {
   struct stream *s = xcalloc(1, sizeof(*s));
@@ -472,9 +486,21 @@ static void stream_flush(struct stream *s) {
 
 int rest_stream(struct rest_client *c, const char *path, const char *query, long timeout_ms,
                 rest_line_fn fn, void *userdata, char **ret_err) {
+  return rest_stream_cancellable(c, path, query, timeout_ms, NULL, fn, userdata, ret_err);
+}
+
+int rest_stream_cancellable(struct rest_client *c, const char *path, const char *query,
+                            long timeout_ms, const atomic_bool *cancel, rest_line_fn fn,
+                            void *userdata, char **ret_err) {
   if (!path || path[0] != '/')
     return set_err(ret_err, -EINVAL, "request path must start with '/'");
   struct stream *s = stream_new(c, path, query, timeout_ms, fn, userdata);
+  if (cancel) {
+    s->cancel = cancel;
+    curl_easy_setopt(s->h, CURLOPT_XFERINFOFUNCTION, stream_on_progress);
+    curl_easy_setopt(s->h, CURLOPT_XFERINFODATA, s);
+    curl_easy_setopt(s->h, CURLOPT_NOPROGRESS, 0L);
+  }
   CURLcode rc = curl_easy_perform(s->h);
   int r = 0;
   if (rc == CURLE_OK)

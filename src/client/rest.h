@@ -14,6 +14,7 @@
  * Nothing here logs. */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -104,6 +105,12 @@ typedef int (*rest_line_fn)(void *userdata, long status, const char *line, size_
  * Thread-safe. */
 int rest_stream(struct rest_client *c, const char *path, const char *query, long timeout_ms,
                 rest_line_fn fn, void *userdata, char **ret_err);
+
+/* Same, and also ends (-ECANCELED) within about a second once *cancel becomes true, even
+ * when the server sends nothing: for watches another thread must be able to stop. */
+int rest_stream_cancellable(struct rest_client *c, const char *path, const char *query,
+                            long timeout_ms, const atomic_bool *cancel, rest_line_fn fn,
+                            void *userdata, char **ret_err);
 
 /* Many concurrent streams driven by one thread (curl multi): a thousand watches need no
  * thousand threads. Add streams, then rest_streams_run() on one thread; rest_streams_stop()

@@ -1,6 +1,9 @@
 #include "lib/timeutil.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdio.h>
 
 #include "lib/macro.h"
@@ -155,4 +158,51 @@ char *timeutil_age(const char *timestamp, const struct timespec *now) {
   int64_t ns = ((int64_t)now->tv_sec - t.tv_sec) * 1000000000 + (now->tv_nsec - t.tv_nsec);
   char buf[32];
   return xstrdup(timeutil_human_duration(ns, buf, sizeof(buf)));
+}
+
+int timeutil_parse_duration(const char *s, int64_t *ret_ns) {
+  static const struct {
+    const char *unit;
+    int64_t ns;
+  } units[] = {{"ns", 1},           {"us", 1000},          {"\xc2\xb5s", 1000},
+               {"\xce\xbcs", 1000}, {"ms", 1000000},       {"s", 1000000000LL},
+               {"m", 60000000000LL}, {"h", 3600000000000LL}};
+  if (!s || !*s)
+    return -EINVAL;
+  bool neg = false;
+  if (*s == '-' || *s == '+')
+    neg = *s++ == '-';
+  if (strcmp(s, "0") == 0) {
+    *ret_ns = 0;
+    return 0;
+  }
+  if (!*s)
+    return -EINVAL;
+  double total = 0;
+  while (*s) {
+    if (!((*s >= '0' && *s <= '9') || *s == '.'))
+      return -EINVAL;
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s)
+      return -EINVAL;
+    s = end;
+    size_t best = 0, best_len = 0;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+      size_t l = strlen(units[i].unit);
+      /* "ms" must win over "m": take the longest unit that matches. */
+      if (strncmp(s, units[i].unit, l) == 0 && l > best_len) {
+        best = i;
+        best_len = l;
+      }
+    }
+    if (!best_len)
+      return -EINVAL;
+    s += best_len;
+    total += v * (double)units[best].ns;
+    if (total > 9.2e18)
+      return -ERANGE;
+  }
+  *ret_ns = (int64_t)(neg ? -total : total);
+  return 0;
 }

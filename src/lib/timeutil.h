@@ -31,3 +31,8 @@ const char *timeutil_human_duration(int64_t ns, char *buf, size_t size);
 /* The AGE cell for a creationTimestamp, relative to now: HumanDuration(now - t), or
  * "<unknown>" when the timestamp is NULL, empty or unparseable. Caller frees. */
 char *timeutil_age(const char *timestamp, const struct timespec *now);
+
+/* Parses a Go duration ("300ms", "1.5h", "2h45m", "-1m", "0") into nanoseconds, as
+ * time.ParseDuration: units ns, us (µs), ms, s, m, h; a unit on every number but a lone
+ * "0". 0, or -EINVAL for bad syntax, -ERANGE on overflow. */
+int timeutil_parse_duration(const char *s, int64_t *ret_ns);

@@ -5,6 +5,8 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
+
 #include "lib/macro.h"
 #include "lib/timeutil.h"
 
@@ -86,11 +88,34 @@ static void test_age(void **state) {
   assert_string_equal(c, "<unknown>");
 }
 
+static void test_parse_duration(void **state) {
+  (void)state;
+  static const struct {
+    const char *in;
+    int64_t ns;
+  } ok[] = {{"0", 0},           {"40s", 40000000000LL}, {"1m30s", 90000000000LL},
+            {"300ms", 300000000}, {"1.5h", 5400000000000LL}, {"-2m", -120000000000LL},
+            {"10us", 10000},    {"7ns", 7},              {"2h45m", 9900000000000LL}};
+  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+    int64_t v = -1;
+    assert_int_equal(timeutil_parse_duration(ok[i].in, &v), 0);
+    assert_true(v == ok[i].ns);
+  }
+  static const char *bad[] = {"", "5", "s", "1x", "1m5", "--1s", "1.s.", " 1s"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    int64_t v;
+    assert_int_equal(timeutil_parse_duration(bad[i], &v), -EINVAL);
+  }
+  int64_t v;
+  assert_int_equal(timeutil_parse_duration("999999999h", &v), -ERANGE);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_human_duration),
       cmocka_unit_test(test_format_parse),
       cmocka_unit_test(test_age),
+      cmocka_unit_test(test_parse_duration),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,7 @@ packages=(
   build-essential clang pkg-config
   libmicrohttpd-dev libgnutls28-dev libjansson-dev libyaml-dev libsqlite3-dev
   libcurl4-openssl-dev libssl-dev libcmocka-dev libclang-rt-14-dev
-  etcd-server etcd-client curl openssl
+  etcd-server etcd-client curl openssl tzdata
 )
 missing=()
 for p in "${packages[@]}"; do

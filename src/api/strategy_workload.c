@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include "lib/json.h"
@@ -300,7 +301,20 @@ static void statefulset_default(json_t *obj) {
 STRATEGY_DEFAULT_ON_WRITE(statefulset, statefulset_default)
 
 static void statefulset_validate(const json_t *obj, const json_t *old, struct field_errors *errs) {
-  workload_validate(obj, "statefulset", "StatefulSet", errs);
+  /* Containers mount the claims of volumeClaimTemplates as volumes of those names: they
+   * are checked as if the template listed them. */
+  _cleanup_json_ json_t *with_claims = json_deep_copy(obj);
+  json_t *tspec = json_path(with_claims, "spec.template.spec"), *claim;
+  size_t ci;
+  json_array_foreach(json_path(with_claims, "spec.volumeClaimTemplates"), ci, claim) {
+    const char *name = json_path_str(claim, "metadata.name");
+    if (!json_is_object(tspec) || !name)
+      continue;
+    json_array_append_new(json_object_ensure_array(tspec, "volumes"),
+                          json_pack("{s:s, s:{s:s}}", "name", name, "persistentVolumeClaim",
+                                    "claimName", name));
+  }
+  workload_validate(with_claims, "statefulset", "StatefulSet", errs);
   const json_t *spec = json_object_get(obj, "spec");
   const json_t *us = json_object_get(spec, "updateStrategy");
   if (streq(str_at(us, "type"), "OnDelete") && json_is_object(json_object_get(us, "rollingUpdate")))
@@ -357,7 +371,34 @@ static void daemonset_default(json_t *obj) {
   }
 }
 
-STRATEGY_DEFAULT_ON_WRITE(daemonset, daemonset_default)
+/* apps/v1 keeps the internal spec.templateGeneration in this annotation: 1 at creation,
+ * one more whenever the pod template changes; clients cannot set it. */
+#define DS_TEMPLATE_GENERATION "deprecated.daemonset.template.generation"
+
+static void set_template_generation(json_t *obj, long long gen) {
+  json_t *annotations = json_object_ensure(json_object_ensure(obj, "metadata"), "annotations");
+  json_object_set_new(annotations, DS_TEMPLATE_GENERATION, json_sprintf("%lld", gen));
+}
+
+static long long template_generation(const json_t *obj) {
+  const char *v = json_string_value(
+      json_object_get(json_path((json_t *)obj, "metadata.annotations"), DS_TEMPLATE_GENERATION));
+  return v ? strtoll(v, NULL, 10) : 0;
+}
+
+static void daemonset_prepare_create(json_t *obj) {
+  daemonset_default(obj);
+  long long gen = template_generation(obj);
+  set_template_generation(obj, gen < 1 ? 1 : gen);
+}
+
+static void daemonset_prepare_update(json_t *obj, const json_t *old) {
+  daemonset_default(obj);
+  long long gen = template_generation(old);
+  if (!json_equal(json_path(obj, "spec.template"), json_path((json_t *)old, "spec.template")))
+    gen++;
+  set_template_generation(obj, gen < 1 ? 1 : gen);
+}
 
 static void daemonset_validate(const json_t *obj, const json_t *old, struct field_errors *errs) {
   workload_validate(obj, "daemonset", "DaemonSet", errs);

@@ -249,7 +249,7 @@ spec:
   selector: {app: p}
   ports: [{port: 80, targetPort: 8080, name: http}]
 YAML
-check_eq "field selector on pods" "$(kx get pods "${n[@]}" --field-selector 'status.phase!=Failed,spec.restartPolicy=Always' -o name)" "pod/p1"
+check_eq "field selector on pods" "$(kx get pods "${n[@]}" -l app=p --field-selector 'status.phase!=Failed,spec.restartPolicy=Always' -o name)" "pod/p1"
 check_eq "field selector spec.nodeName" "$(kx get pods "${n[@]}" --field-selector 'spec.nodeName=nowhere' -o name)" ""
 
 out=$(kx describe cm a "${n[@]}")

@@ -349,12 +349,17 @@ static int do_create(struct resource_context *ctx, const struct resource_request
   int rc;
   if ((rc = check_type_meta(r, obj, err)) < 0 || (rc = check_namespace(r, obj, req->info.namespace_, err)) < 0)
     return rc;
+  /* Admission errors name the object as the client did: kube-apiserver admits before it
+   * generates a name, so a generateName-only object is called by its prefix. */
+  const char *asked = json_path_str(obj, "metadata.name");
+  _cleanup_free_ char *admit_name =
+      xstrdup(asked && *asked ? asked : json_path_str(obj, "metadata.generateName") ?: "");
   prepare_create_meta(r, obj);
-  const char *name = json_path_str(obj, "metadata.name");
+  const char *name;
   if ((rc = record_managed_fields(r, manager, NULL, NULL, obj, err)) < 0)
     return rc;
   struct admission_attrs a = {
-      .op = ADMIT_CREATE, .res = r, .namespace_ = req->info.namespace_, .name = name,
+      .op = ADMIT_CREATE, .res = r, .namespace_ = req->info.namespace_, .name = admit_name,
       .obj = obj, .dry_run = dry_run(req), .store = ctx->store, .ctx = ctx};
   if ((rc = admission_run(&a, err)) < 0)
     return rc;

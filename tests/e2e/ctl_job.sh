@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Job controller end to end: a server of its own with hollow nodes, driven by kubectl.
+# Completions/parallelism, back-off limit, activeDeadlineSeconds, Indexed completion,
+# suspend/resume and ttlSecondsAfterFinished, each in its own namespace, run side by side.
+# Usage: tests/e2e/ctl_job.sh [path/to/ckube]
+here=$(cd "$(dirname "$0")" && pwd)
+KUBECTL=${KUBECTL:-kubectl}
+. "$here/lib.sh"
+set +e
+bin=$(realpath "${1:-build/ckube}")
+work=$(mktemp -d /tmp/ckube-ctl-job.XXXXXX)
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+export KUBECONFIG=$work/kubeconfig.yaml HOME=$work KUBECACHEDIR=$work/cache
+"$bin" server --data-dir "$work" --https-listen-port "$port" --disable-agent >"$work/server.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do k get ns default >/dev/null 2>&1 && break; sleep 0.1; done
+# Hollow nodes run the pods: Succeeded after hollow.ckube.io/run-seconds, Failed when
+# hollow.ckube.io/exit-code is not 0. Without `ckube agent`, a small loop here plays their
+# part by writing pod status the same way.
+start_nodes() {
+  if "$bin" agent --help 2>&1 | grep -q -- --hollow; then
+    "$bin" agent --hollow --count 3 --kubeconfig "$KUBECONFIG" >"$work/agent.log" 2>&1 &
+    pids+=($!)
+    return
+  fi
+  fake_nodes >"$work/agent.log" 2>&1 &
+  pids+=($!)
+}
+fake_nodes() {
+  local ns name phase rs ec created now age
+  while :; do
+    now=$(date +%s)
+    "$KUBECTL" get pods -A -o jsonpath='{range .items[*]}{.metadata.namespace} {.metadata.name} {.status.phase} {.metadata.annotations.hollow\.ckube\.io/run-seconds}x {.metadata.annotations.hollow\.ckube\.io/exit-code}x {.metadata.creationTimestamp} {.metadata.deletionTimestamp}{"\n"}{end}' 2>/dev/null |
+    while read -r ns name phase rs ec created del; do
+      [ -n "$del" ] && continue
+      rs=${rs%x}; ec=${ec%x}
+      age=$((now - $(date -d "$created" +%s)))
+      case $phase in
+      Pending)
+        "$KUBECTL" patch pod "$name" -n "$ns" --subresource=status --type=merge \
+          -p '{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}' ;;
+      Running)
+        [ "$age" -ge "${rs:-1}" ] || continue
+        if [ "${ec:-0}" = 0 ]; then ph=Succeeded; else ph=Failed; fi
+        "$KUBECTL" patch pod "$name" -n "$ns" --subresource=status --type=merge \
+          -p '{"status":{"phase":"'$ph'","conditions":[{"type":"Ready","status":"False"}]}}' ;;
+      esac
+    done >/dev/null 2>&1
+    sleep 0.5
+  done
+}
+start_nodes
+
+ok() { echo "ok - $*"; }
+# poll SECONDS CMD...: retries CMD until it succeeds or the deadline passes.
+poll() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.5
+  done
+}
+check() { # check WHAT CMD...
+  local what=$1; shift
+  if "$@" >/dev/null 2>&1; then ok "$what"; else echo "not ok - $what"; checks_failed=$((checks_failed + 1)); fi
+}
+jp() { k get "$@" 2>/dev/null; }
+
+job() { # job NS NAME RUN_SECONDS EXIT_CODE EXTRA_SPEC_YAML
+  k create namespace "$1" >/dev/null
+  k apply -n "$1" -f - >/dev/null <<YAML
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: $2
+spec:
+$5
+  template:
+    metadata:
+      annotations:
+        hollow.ckube.io/run-seconds: "$3"
+        hollow.ckube.io/exit-code: "$4"
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: main
+        image: busybox
+        command: ["sh", "-c", "echo hi"]
+YAML
+}
+
+job j-basic pi 1 0 "  completions: 5
+  parallelism: 2"
+job j-fail bad 0 1 "  backoffLimit: 2"
+job j-deadline slow 300 0 "  activeDeadlineSeconds: 3"
+job j-indexed idx 1 0 "  completions: 3
+  parallelism: 3
+  completionMode: Indexed"
+job j-suspend later 1 0 "  suspend: true
+  completions: 2
+  parallelism: 2"
+job j-stop long 300 0 "  parallelism: 2
+  completions: 2"
+job j-ttl short 0 0 "  ttlSecondsAfterFinished: 2"
+
+# Never more than parallelism active pods, while the Job runs.
+max_active=0
+while :; do
+  n=$(k get pods -n j-basic --no-headers 2>/dev/null | grep -cvE 'Completed|Succeeded|Error|Failed')
+  [ "$n" -gt "$max_active" ] && max_active=$n
+  c=$(jp job pi -n j-basic -o jsonpath='{.status.conditions[?(@.type=="Complete")].status}')
+  [ "$c" = True ] && break
+  [ $SECONDS -gt 120 ] && break
+  sleep 0.3
+done
+check "job pi never ran more than 2 pods at once (saw $max_active)" [ "$max_active" -le 2 ]
+check "kubectl wait --for=condition=complete job/pi" \
+  k wait -n j-basic --for=condition=complete job/pi --timeout=60s
+out=$(k get job pi -n j-basic | mask_age)
+check "kubectl get job pi: Complete 5/5" grep -Eq '^pi Complete 5/5 ' <<<"$out"
+out=$(jp pods -n j-basic -o jsonpath='{range .items[*]}{.status.phase} {.metadata.finalizers}{"\n"}{end}')
+check "5 pods succeeded" [ "$(grep -c '^Succeeded' <<<"$out")" = 5 ]
+check "tracking finalizers removed" bash -c "! grep -q job-tracking <<<'$out'"
+out=$(k get events -n j-basic --field-selector involvedObject.name=pi -o jsonpath='{range .items[*]}{.reason}: {.message}{"\n"}{end}')
+check "events: Created pod" grep -Eq '^SuccessfulCreate: Created pod: pi-[a-z0-9]{5}$' <<<"$out"
+check "events: Job completed" grep -q '^Completed: Job completed$' <<<"$out"
+out=$(jp job pi -n j-basic -o jsonpath='{.status.succeeded} {.status.ready} {.status.terminating} {.status.completionTime}')
+check "status of pi: succeeded 5, ready 0, terminating 0, completionTime" grep -Eq '^5 0 0 20[0-9-]+T' <<<"$out"
+out=$(jp job pi -n j-basic -o jsonpath='{range .status.conditions[*]}{.type}={.status} {end}')
+check "conditions SuccessCriteriaMet then Complete" [ "$out" = "SuccessCriteriaMet=True Complete=True " ]
+
+check "kubectl wait --for=condition=failed job/bad" \
+  k wait -n j-fail --for=condition=failed job/bad --timeout=100s
+out=$(jp job bad -n j-fail -o jsonpath='{.status.conditions[?(@.type=="Failed")].reason}: {.status.conditions[?(@.type=="Failed")].message} failed={.status.failed}')
+check "bad failed: BackoffLimitExceeded after 3 failures" \
+  [ "$out" = "BackoffLimitExceeded: Job has reached the specified backoff limit failed=3" ]
+out=$(k get job bad -n j-fail | mask_age)
+check "kubectl get job bad: Failed 0/1" grep -Eq '^bad Failed 0/1 ' <<<"$out"
+out=$(k get events -n j-fail --field-selector involvedObject.name=bad,type=Warning -o jsonpath='{range .items[*]}{.reason}: {.message}{"\n"}{end}')
+check "event: BackoffLimitExceeded" grep -q '^BackoffLimitExceeded: Job has reached the specified backoff limit$' <<<"$out"
+check "a FailureTarget condition precedes Failed" \
+  bash -c "[ \"\$($KUBECTL get job bad -n j-fail -o jsonpath='{.status.conditions[*].type}')\" = 'FailureTarget Failed' ]"
+
+check "kubectl wait --for=condition=failed job/slow" \
+  k wait -n j-deadline --for=condition=failed job/slow --timeout=60s
+out=$(jp job slow -n j-deadline -o jsonpath='{.status.conditions[?(@.type=="Failed")].reason}: {.status.conditions[?(@.type=="Failed")].message}')
+check "slow failed: DeadlineExceeded" [ "$out" = "DeadlineExceeded: Job was active longer than specified deadline" ]
+check "slow's pod is gone or terminal" poll 30 bash -c \
+  "[ -z \"\$($KUBECTL get pods -n j-deadline --no-headers 2>/dev/null | grep -vE 'Completed|Error|Failed')\" ]"
+
+check "kubectl wait --for=condition=complete job/idx" \
+  k wait -n j-indexed --for=condition=complete job/idx --timeout=60s
+out=$(jp job idx -n j-indexed -o jsonpath='{.status.completedIndexes} {.status.succeeded}')
+check "idx completedIndexes 0-2" [ "$out" = "0-2 3" ]
+out=$(jp pods -n j-indexed -o jsonpath='{range .items[*]}{.metadata.annotations.batch\.kubernetes\.io/job-completion-index}={.metadata.labels.batch\.kubernetes\.io/job-completion-index} {.spec.hostname} {.metadata.generateName}{"\n"}{end}' | sort)
+check "idx pods carry their index" [ "$out" = "0=0 idx-0 idx-0-
+1=1 idx-1 idx-1-
+2=2 idx-2 idx-2-" ]
+out=$(jp pods -n j-indexed -o jsonpath='{.items[0].spec.containers[0].env[0].name}={.items[0].spec.containers[0].env[0].valueFrom.fieldRef.fieldPath}')
+check "idx pods get JOB_COMPLETION_INDEX" \
+  [ "$out" = "JOB_COMPLETION_INDEX=metadata.labels['batch.kubernetes.io/job-completion-index']" ]
+
+check "suspended job later is Suspended" poll 30 bash -c \
+  "[ \"\$($KUBECTL get job later -n j-suspend -o jsonpath='{.status.conditions[?(@.type==\"Suspended\")].reason}')\" = JobSuspended ]"
+check "suspended job later has no pods" [ -z "$(k get pods -n j-suspend --no-headers 2>/dev/null)" ]
+out=$(k get job later -n j-suspend | mask_age)
+check "kubectl get job later: Suspended" grep -Eq '^later Suspended 0/2 ' <<<"$out"
+k patch job later -n j-suspend --type=merge -p '{"spec":{"suspend":false}}' >/dev/null
+check "resumed job later completes" k wait -n j-suspend --for=condition=complete job/later --timeout=60s
+out=$(jp job later -n j-suspend -o jsonpath='{.status.conditions[?(@.type=="Suspended")].status}/{.status.conditions[?(@.type=="Suspended")].reason}')
+check "later's Suspended condition is False/JobResumed" [ "$out" = "False/JobResumed" ]
+out=$(k get events -n j-suspend --field-selector involvedObject.name=later -o jsonpath='{range .items[*]}{.reason}: {.message}{"\n"}{end}')
+check "events: Suspended, Resumed" bash -c "grep -q '^Suspended: Job suspended$' <<<'$out' && grep -q '^Resumed: Job resumed$' <<<'$out'"
+
+check "job long runs 2 pods" poll 30 bash -c \
+  "[ \"\$($KUBECTL get job long -n j-stop -o jsonpath='{.status.active}')\" = 2 ]"
+k patch job long -n j-stop --type=merge -p '{"spec":{"suspend":true}}' >/dev/null
+check "suspending long deletes its pods" poll 30 bash -c \
+  "[ -z \"\$($KUBECTL get pods -n j-stop --no-headers 2>/dev/null)\" ] && [ -z \"\$($KUBECTL get job long -n j-stop -o jsonpath='{.status.active}')\" ]"
+
+check "job short is deleted 2s after it finished" poll 60 bash -c \
+  "! $KUBECTL get job short -n j-ttl >/dev/null 2>&1"
+
+if grep -E 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$work/server.log"; then
+  echo "not ok - sanitizer report in the server log"; checks_failed=$((checks_failed + 1))
+fi
+finish

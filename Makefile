@@ -44,8 +44,10 @@ $(ARCHIVE): $(OBJS) $(GEN_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
+# The whole archive: controllers register themselves in a linker section, so nothing
+# names them and a plain archive link would leave them out.
 $(BUILD)/ckube: $(BUILD)/obj/src/cmd/main.o $(ARCHIVE)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $< -Wl,--whole-archive $(ARCHIVE) -Wl,--no-whole-archive $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(ARCHIVE)
 	@mkdir -p $(dir $@)

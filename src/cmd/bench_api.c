@@ -1015,12 +1015,17 @@ int cmd_bench(int argc, char **argv) {
     fputs("Usage: ckube bench BENCHMARK [FLAGS]\n"
           "\n"
           "Benchmarks:\n"
-          "  api    API server load: create/get/list/update/delete, watch latency, memory\n",
+          "  api         API server load: create/get/list/update/delete, watch latency,\n"
+          "              memory\n"
+          "  scheduler   pods bound per second (needs nodes, e.g. `ckube agent --hollow`)\n"
+          "  deployment  time from creating a Deployment to all replicas available\n",
           argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
   if (streq(argv[1], "api"))
     return bench_api(argc - 1, argv + 1);
+  if (streq(argv[1], "scheduler") || streq(argv[1], "deployment"))
+    return bench_control_plane(argc - 1, argv + 1, streq(argv[1], "deployment"));
   fprintf(stderr, "ckube bench: unknown benchmark \"%s\"\n", argv[1]);
   return 2;
 }

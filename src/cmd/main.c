@@ -9,14 +9,21 @@
 
 #include "apiserver/apiserver.h"
 #include "apiserver/discovery.h"
+#include "cmd/agent.h"
 #include "cmd/bench.h"
+#include "cmd/controlplane.h"
+#include "controllers/controller.h"
 #include "lib/macro.h"
+#include "lib/timeutil.h"
 
 static int usage(FILE *f) {
   fputs("Usage: ckube COMMAND [FLAGS]\n"
         "\n"
         "Commands:\n"
-        "  server      run the Kubernetes API server\n"
+        "  server      run the Kubernetes API server, controllers and scheduler\n"
+        "  controller-manager  run the controllers on their own (--kubeconfig FILE)\n"
+        "  scheduler   run the scheduler on its own (--kubeconfig FILE)\n"
+        "  agent       node agent (`ckube agent --hollow --count N`: simulated nodes)\n"
         "  kubeconfig  print the admin kubeconfig of a server's data directory\n"
         "  bench       benchmarks (`ckube bench api --kubeconfig FILE`)\n"
         "  version     print the version\n"
@@ -42,12 +49,24 @@ static void server_usage(FILE *f) {
         "  --write-kubeconfig FILE     admin kubeconfig (default DATA-DIR/kubeconfig.yaml)\n"
         "  --datastore-endpoint URL    empty: SQLite in DATA-DIR; http://h:p[,...]: etcd v3\n"
         "  --token-file FILE           static bearer tokens (token,user,uid,\"group,...\")\n"
-        "  --disable-agent             run no node agent on this machine\n",
+        "  --disable-agent             run no node agent on this machine\n"
+        "  --controllers LIST          controllers to run: '*' all, 'foo' on, '-foo' off\n"
+        "                              (default '*'; names: see --help-controllers)\n"
+        "  --disable-controller-manager  run no controllers\n"
+        "  --disable-scheduler         run no scheduler\n"
+        "  --leader-elect BOOL         controllers and scheduler run only while holding\n"
+        "                              their Lease (default true)\n"
+        "  --cluster-cidr CIDR         pod network, one /24 per node (default 10.42.0.0/16)\n"
+        "  --node-monitor-grace-period DURATION  a node is NotReady after its heartbeats\n"
+        "                              stop for this long (default 40s)\n",
         f);
 }
 
 static int cmd_server(int argc, char **argv) {
-  enum { O_DATA = 1, O_BIND, O_PORT, O_KUBECONFIG, O_DATASTORE, O_TOKEN, O_NOAGENT, O_HELP };
+  enum {
+    O_DATA = 1, O_BIND, O_PORT, O_KUBECONFIG, O_DATASTORE, O_TOKEN, O_NOAGENT, O_HELP,
+    O_CONTROLLERS, O_NO_CM, O_NO_SCHED, O_LEADER, O_CIDR, O_GRACE, O_HELP_CTRL
+  };
   static const struct option opts[] = {
       {"data-dir", required_argument, NULL, O_DATA},
       {"bind-address", required_argument, NULL, O_BIND},
@@ -57,7 +76,15 @@ static int cmd_server(int argc, char **argv) {
       {"token-file", required_argument, NULL, O_TOKEN},
       {"disable-agent", no_argument, NULL, O_NOAGENT},
       {"help", no_argument, NULL, O_HELP},
+      {"controllers", required_argument, NULL, O_CONTROLLERS},
+      {"disable-controller-manager", no_argument, NULL, O_NO_CM},
+      {"disable-scheduler", no_argument, NULL, O_NO_SCHED},
+      {"leader-elect", optional_argument, NULL, O_LEADER},
+      {"cluster-cidr", required_argument, NULL, O_CIDR},
+      {"node-monitor-grace-period", required_argument, NULL, O_GRACE},
+      {"help-controllers", no_argument, NULL, O_HELP_CTRL},
       {NULL, 0, NULL, 0}};
+  struct controlplane_config cp = {.leader_elect = true};
   struct apiserver_config cfg = {.data_dir = "/var/lib/ckube", .bind_address = "127.0.0.1",
                                  .port = 6443, .datastore_endpoint = ""};
   const char *kubeconfig = NULL;
@@ -92,6 +119,38 @@ static int cmd_server(int argc, char **argv) {
     case O_NOAGENT:
       /* The node agent is not part of this build yet: the server never starts one. */
       break;
+    case O_CONTROLLERS:
+      cp.controllers = optarg;
+      break;
+    case O_NO_CM:
+      cp.disable_controller_manager = true;
+      break;
+    case O_NO_SCHED:
+      cp.disable_scheduler = true;
+      break;
+    case O_LEADER:
+      if (optarg && !streq(optarg, "true") && !streq(optarg, "false")) {
+        fprintf(stderr, "ckube server: invalid --leader-elect %s (true or false)\n", optarg);
+        return 2;
+      }
+      cp.leader_elect = !optarg || streq(optarg, "true");
+      break;
+    case O_CIDR:
+      cp.cluster_cidr = optarg;
+      break;
+    case O_GRACE: {
+      int64_t ns;
+      if (timeutil_parse_duration(optarg, &ns) < 0 || ns <= 0) {
+        fprintf(stderr, "ckube server: invalid --node-monitor-grace-period %s\n", optarg);
+        return 2;
+      }
+      cp.node_monitor_grace_ms = ns / 1000000;
+      break;
+    }
+    case O_HELP_CTRL:
+      for (const char *const *n = controller_names(); *n; n++)
+        puts(*n);
+      return 0;
     case O_HELP:
       server_usage(stdout);
       return 0;
@@ -131,9 +190,21 @@ static int cmd_server(int argc, char **argv) {
           apiserver_port(srv));
   fprintf(stderr, "ckube server: kubeconfig written to %s\n", cfg.kubeconfig_path);
   fprintf(stderr, "ckube server: try: KUBECONFIG=%s kubectl get ns\n", cfg.kubeconfig_path);
+  _cleanup_free_ char *url = xasprintf(
+      "https://%s:%u", streq(cfg.bind_address, "0.0.0.0") ? "127.0.0.1" : cfg.bind_address,
+      apiserver_port(srv));
+  cp.data_dir = cfg.data_dir;
+  cp.server_url = url;
+  struct controlplane *plane = NULL;
+  if (controlplane_start(&cp, &plane, &err) < 0) {
+    fprintf(stderr, "ckube server: %s\n", err);
+    apiserver_stop(srv);
+    return 1;
+  }
   int sig = 0;
   sigwait(&set, &sig);
   fprintf(stderr, "ckube server: %s received, shutting down\n", strsignal(sig));
+  controlplane_stop(plane);
   apiserver_stop(srv);
   return 0;
 }
@@ -170,6 +241,9 @@ static const struct {
   int (*run)(int argc, char **argv);
 } commands[] = {
     {"server", cmd_server},
+    {"controller-manager", cmd_controller_manager},
+    {"scheduler", cmd_scheduler},
+    {"agent", cmd_agent},
     {"bench", cmd_bench},
     {"kubeconfig", cmd_kubeconfig},
     {"version", cmd_version},

@@ -22,6 +22,11 @@ struct expectation {
   time_t set_at;
 };
 
+struct owned_watch {
+  struct controller *c;
+  char *kind;
+};
+
 struct controller {
   const struct controller_def *def;
   struct controller_manager *m;
@@ -33,6 +38,8 @@ struct controller {
   pthread_mutex_t exp_mu;
   struct hmap expectations; /* key → struct expectation* */
   bool set_up;
+  struct owned_watch **owned; /* handler contexts of controller_watch_owned() */
+  size_t n_owned;
 };
 
 struct controller_manager {
@@ -136,10 +143,6 @@ const json_t *controller_owner_ref(const json_t *obj) {
   return NULL;
 }
 
-struct owned_watch {
-  struct controller *c;
-  char *kind;
-};
 
 static void enqueue_owner(struct owned_watch *w, const json_t *obj) {
   const json_t *ref = controller_owner_ref(obj);
@@ -160,10 +163,12 @@ static void owned_on_update(void *ud, json_t *old, json_t *obj) {
 }
 
 void controller_watch_owned(struct controller *c, struct informer *inf, const char *owner_kind) {
-  /* Lives as long as the process: handlers cannot be removed from a shared informer. */
+  /* Freed with the controller, after the informers that call the handler stopped. */
   struct owned_watch *w = xcalloc(1, sizeof(*w));
   w->c = c;
   w->kind = xstrdup(owner_kind);
+  c->owned = xrealloc(c->owned, (c->n_owned + 1) * sizeof(*c->owned));
+  c->owned[c->n_owned++] = w;
   informer_add_handler(inf, &(struct informer_handler){.on_add = owned_on_add,
                                                        .on_update = owned_on_update,
                                                        .on_delete = owned_on_add,
@@ -430,6 +435,11 @@ void controller_manager_free(struct controller_manager *m) {
     event_recorder_free(c->events);
     workqueue_free(c->queue);
     hmap_clear(&c->expectations, free_ptr);
+    for (size_t w = 0; w < c->n_owned; w++) {
+      free(c->owned[w]->kind);
+      free(c->owned[w]);
+    }
+    free(c->owned);
     pthread_mutex_destroy(&c->exp_mu);
   }
   free(m->ctrls);

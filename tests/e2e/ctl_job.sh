@@ -2,62 +2,13 @@
 # Job controller end to end: a server of its own with hollow nodes, driven by kubectl.
 # Completions/parallelism, back-off limit, activeDeadlineSeconds, Indexed completion,
 # suspend/resume and ttlSecondsAfterFinished, each in its own namespace, run side by side.
-# Usage: tests/e2e/ctl_job.sh [path/to/ckube]
-here=$(cd "$(dirname "$0")" && pwd)
-KUBECTL=${KUBECTL:-kubectl}
-. "$here/lib.sh"
+source "$(dirname "$0")/cluster-lib.sh"
 set +e
-bin=$(realpath "${1:-build/ckube}")
-work=$(mktemp -d /tmp/ckube-ctl-job.XXXXXX)
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-export KUBECONFIG=$work/kubeconfig.yaml HOME=$work KUBECACHEDIR=$work/cache
-"$bin" server --data-dir "$work" --https-listen-port "$port" --disable-agent >"$work/server.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do k get ns default >/dev/null 2>&1 && break; sleep 0.1; done
+work=$CLUSTER_DIR
+cluster_up
 # Hollow nodes run the pods: Succeeded after hollow.ckube.io/run-seconds, Failed when
-# hollow.ckube.io/exit-code is not 0. Without `ckube agent`, a small loop here plays their
-# part by writing pod status the same way.
-start_nodes() {
-  if "$bin" agent --help 2>&1 | grep -q -- --hollow; then
-    "$bin" agent --hollow --count 3 --kubeconfig "$KUBECONFIG" >"$work/agent.log" 2>&1 &
-    pids+=($!)
-    return
-  fi
-  fake_nodes >"$work/agent.log" 2>&1 &
-  pids+=($!)
-}
-fake_nodes() {
-  local ns name phase rs ec created now age
-  while :; do
-    now=$(date +%s)
-    "$KUBECTL" get pods -A -o jsonpath='{range .items[*]}{.metadata.namespace} {.metadata.name} {.status.phase} {.metadata.annotations.hollow\.ckube\.io/run-seconds}x {.metadata.annotations.hollow\.ckube\.io/exit-code}x {.metadata.creationTimestamp} {.metadata.deletionTimestamp}{"\n"}{end}' 2>/dev/null |
-    while read -r ns name phase rs ec created del; do
-      [ -n "$del" ] && continue
-      rs=${rs%x}; ec=${ec%x}
-      age=$((now - $(date -d "$created" +%s)))
-      case $phase in
-      Pending)
-        "$KUBECTL" patch pod "$name" -n "$ns" --subresource=status --type=merge \
-          -p '{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}' ;;
-      Running)
-        [ "$age" -ge "${rs:-1}" ] || continue
-        if [ "${ec:-0}" = 0 ]; then ph=Succeeded; else ph=Failed; fi
-        "$KUBECTL" patch pod "$name" -n "$ns" --subresource=status --type=merge \
-          -p '{"status":{"phase":"'$ph'","conditions":[{"type":"Ready","status":"False"}]}}' ;;
-      esac
-    done >/dev/null 2>&1
-    sleep 0.5
-  done
-}
-start_nodes
+# hollow.ckube.io/exit-code is not 0.
+hollow_up nodes --count 3
 
 ok() { echo "ok - $*"; }
 # poll SECONDS CMD...: retries CMD until it succeeds or the deadline passes.

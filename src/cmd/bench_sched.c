@@ -277,11 +277,13 @@ int bench_control_plane(int argc, char **argv, bool deployment) {
       pthread_join(cs[i], NULL);
     free(cs);
     double created = mono();
-    pthread_join(w, NULL);
-    long n = b.bound;
+    /* Printed at once: a caller may start the scheduler only now (bench/controlplane.sh). */
     printf("created %ld pods in %.2f s (%.0f/s), %ld create errors\n",
            atomic_load(&b.created), created - t0,
            (double)atomic_load(&b.created) / (created - t0), atomic_load(&b.create_errors));
+    fflush(stdout);
+    pthread_join(w, NULL);
+    long n = b.bound;
     if (n > 1) {
       double span = b.last_bind - b.first_bind;
       printf("bound %ld pods: first bind to last %.2f s = %.0f pods/s; create to last bind "

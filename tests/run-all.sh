@@ -37,6 +37,8 @@ step "robustness (asan)" env ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 ROBUST
 step "e2e" tests/e2e/run.sh build/ckube
 step "e2e (asan)" tests/e2e/run.sh build-asan/ckube
 step "e2e (etcd)" env KUBECTL_VERSIONS=1.32 tests/e2e/with-etcd.sh tests/e2e/run.sh build/ckube
+step "controllers" tests/e2e/controllers.sh build/ckube
+step "controllers (asan)" tests/e2e/controllers.sh build-asan/ckube
 echo
 echo "$total_pass passed, $total_fail failed"
 exit $status

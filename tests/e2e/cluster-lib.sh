@@ -18,7 +18,8 @@ export HOME=$CLUSTER_DIR/home KUBECACHEDIR=$CLUSTER_DIR/kubecache
 mkdir -p "$HOME"
 
 cluster_cleanup() {
-  local p
+  local rc=$? p
+  set +e
   for p in "${HOLLOW_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for p in "${HOLLOW_PIDS[@]}"; do wait "$p" 2>/dev/null; done
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -26,9 +27,11 @@ cluster_cleanup() {
   fi
   if grep -Eqs 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$CLUSTER_DIR"/*.log; then
     echo "FAIL: sanitizer report:" >&2
+    rc=1
     grep -E -A30 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$CLUSTER_DIR"/*.log | head -80 >&2
   fi
   rm -rf "$CLUSTER_DIR"
+  exit $rc
 }
 trap cluster_cleanup EXIT INT TERM
 

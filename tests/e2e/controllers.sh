@@ -20,7 +20,7 @@ run_one() {
   name=$(basename "$t" .sh)
   log=$work/$name.log
   local start=$SECONDS
-  if timeout 900 bash "$t" >"$log" 2>&1; then
+  if timeout 900 bash "$t" "$CKUBE_BIN" >"$log" 2>&1; then
     echo "PASS $name ($((SECONDS - start))s)"
   else
     echo "FAIL $name ($((SECONDS - start))s)"; sed 's/^/    /' "$log" | tail -80

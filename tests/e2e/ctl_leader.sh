@@ -6,10 +6,14 @@
 source "$(dirname "$0")/cluster-lib.sh"
 etcd_dir=$CLUSTER_DIR/etcd
 endpoints=$("$here/etcd-cluster.sh" "$etcd_dir") || exit 1
-stop_etcd() { kill $(cat "$etcd_dir/pids") 2>/dev/null; wait 2>/dev/null; }
-trap 'cluster_cleanup_both; stop_etcd; cluster_cleanup' EXIT INT TERM
+stop_etcd() { kill $(cat "$etcd_dir/pids") 2>/dev/null; wait 2>/dev/null || true; }
+trap 'rc=$?; set +e; cluster_cleanup_both; stop_etcd; (exit $rc); cluster_cleanup' EXIT INT TERM
 pids=()
-cluster_cleanup_both() { local p; for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
+cluster_cleanup_both() {
+  local p
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+  return 0
+}
 
 start_server() { # NAME
   local port

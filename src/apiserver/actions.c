@@ -168,17 +168,6 @@ static int finalize_namespace(struct resource_context *ctx, const struct resourc
     json_t *fin = json_path(body, "spec.finalizers");
     json_object_set_new(json_object_ensure(ns, "spec"), "finalizers",
                         fin ? json_incref(fin) : json_array());
-    if (json_path(ns, "metadata.deletionTimestamp") && json_array_size(fin) == 0 &&
-        json_array_size(json_path(ns, "metadata.finalizers")) == 0) {
-      _cleanup_json_ json_t *gone = NULL;
-      bool kept;
-      rc = resource_delete(ctx, nsr, NULL, req->info.name, NULL, &gone, &kept, err);
-      if (rc < 0)
-        return rc;
-      *ret = json_incref(ns);
-      *ret_code = 200;
-      return 0;
-    }
     rc = resource_store_update(ctx, nsr, ns, rev, err);
     if (rc == -ESTALE) {
       api_error_clear(err);
@@ -186,6 +175,17 @@ static int finalize_namespace(struct resource_context *ctx, const struct resourc
     }
     if (rc < 0)
       return rc;
+    /* Stored first: the delete reads the namespace back and refuses while spec.finalizers
+     * still lists anything. */
+    if (json_path(ns, "metadata.deletionTimestamp") && json_array_size(fin) == 0 &&
+        json_array_size(json_path(ns, "metadata.finalizers")) == 0) {
+      _cleanup_json_ json_t *gone = NULL;
+      bool kept;
+      rc = resource_delete(ctx, nsr, NULL, req->info.name, NULL, &gone, &kept, err);
+      if (rc < 0 && rc != -ENOENT)
+        return rc;
+      api_error_clear(err);
+    }
     *ret = json_incref(ns);
     *ret_code = 200;
     return 0;

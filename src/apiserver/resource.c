@@ -818,9 +818,11 @@ static int do_update(struct resource_context *ctx, const struct resource_request
     admission_finish(&a, 0);
     return 0;
   }
-  /* The last finalizer removed from an object being deleted: it goes now. */
+  /* The last finalizer removed from an object being deleted: it goes now. A namespace
+   * also waits for spec.finalizers, which only its /finalize subresource empties. */
   json_t *fin = json_path(obj, "metadata.finalizers");
   if (json_path(obj, "metadata.deletionTimestamp") && json_array_size(fin) == 0 &&
+      json_array_size(json_path(obj, "spec.finalizers")) == 0 &&
       json_integer_value(json_path(obj, "metadata.deletionGracePeriodSeconds")) == 0) {
     admission_finish(&a, -ECANCELED);
     return finish_delete(ctx, r, req->info.namespace_, req->info.name, old_rev, old, err);
@@ -1217,12 +1219,15 @@ static int delete_one(struct resource_context *ctx, const struct api_resource *r
       json_array_append_new(json_object_ensure_array(md, "finalizers"), json_string("orphan"));
     if (json_array_size(json_object_get(md, "finalizers")) > 0)
       keep = true;
-    if (streq(r->plural, "namespaces")) {
-      if (json_path(old, "metadata.deletionTimestamp"))
+    /* A namespace's first delete only marks it Terminating; once the namespace controller
+     * has emptied it and cleared spec.finalizers, a second delete removes it. */
+    if (streq(r->plural, "namespaces") && json_path(old, "metadata.deletionTimestamp")) {
+      if (json_array_size(json_path(old, "spec.finalizers")) > 0)
         return api_error_conflict(err, r->group, r->plural, name,
                                   "The system is ensuring all content is removed from this "
                                   "namespace.  Upon completion, this namespace will automatically "
                                   "be purged by the system.");
+    } else if (streq(r->plural, "namespaces")) {
       keep = true;
       json_object_set_new(json_object_ensure(next, "status"), "phase", json_string("Terminating"));
     }

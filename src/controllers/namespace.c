@@ -23,8 +23,6 @@
 #define FINALIZER_ESTIMATE_SECONDS 15
 /* Re-checks are capped: ckube sees pods go quickly and the namespace should follow. */
 #define MAX_RECHECK_MS 2000
-/* Whether a status update of a terminating namespace leaves it in place (see ns_sync). */
-#define NAMESPACE_STATUS_UPDATES_SAFE 0
 
 struct ns_state {
   struct informer *namespaces;
@@ -458,13 +456,7 @@ static int ns_sync(struct controller *c, const char *key) {
   tallies_clear(&ct.finalizers);
   strbuf_clear(&ct.errors);
 
-  /* ckube's API server still removes a namespace being deleted on any update once its
-   * metadata.finalizers are empty, without looking at spec.finalizers; writing the
-   * conditions while content remains would drop the namespace before it is empty. Until
-   * that is fixed, the conditions are written only once nothing remains. */
-  int r = 0;
-  if (NAMESPACE_STATUS_UPDATES_SAFE || (!failed && estimate == 0))
-    r = update_conditions(c, ns, bad);
+  int r = update_conditions(c, ns, bad);
   if (failed)
     return -EIO;
   if (r < 0)

@@ -140,6 +140,13 @@ static void dispatch(struct informer *inf, enum ev_type t, json_t *old, json_t *
   }
 }
 
+/* Caches drop metadata.managedFields, as kube's controllers' informers do: nothing reads
+ * them, an update without them keeps the stored ones, and they are often a third of an
+ * object. */
+static void trim(json_t *obj) {
+  json_object_del(json_object_get(obj, "metadata"), "managedFields");
+}
+
 static const char *obj_rv(const json_t *obj) {
   return json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
 }
@@ -207,6 +214,7 @@ static int list_all(struct informer *inf, struct hmap *ret_items, char **ret_rv)
     size_t i;
     json_array_foreach(items, i, it) {
       _cleanup_free_ char *key = informer_key(it);
+      trim(it);
       if (key)
         json_decref(hmap_put(ret_items, key, json_incref(it)));
     }
@@ -326,6 +334,7 @@ static int on_watch_line(void *ud, long status, const char *line, size_t len) {
   _cleanup_free_ char *key = informer_key(obj);
   if (!key)
     return 0;
+  trim(obj);
   json_t *old = NULL;
   enum ev_type t;
   pthread_rwlock_wrlock(&inf->lock);

@@ -6,7 +6,8 @@
  * saw, and when the server answers 410 Gone (the version was compacted) it lists again and
  * reports the difference as add/update/delete events. Objects live in a cache keyed like
  * client-go's MetaNamespaceKeyFunc ("namespace/name", or "name" for cluster-scoped
- * objects), with an index by namespace and any indexes the user adds.
+ * objects), with an index by namespace and any indexes the user adds. Cached objects lack
+ * metadata.managedFields (an update sent without them keeps the stored ones).
  *
  * Objects handed out (handler arguments, informer_get(), lists) are shared with the cache
  * and other threads: they must be treated as read-only. Copy (json_deep_copy) before

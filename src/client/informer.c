@@ -468,13 +468,12 @@ int informer_wait_synced(struct informer *inf, long timeout_ms) {
   return s ? 0 : -ETIMEDOUT;
 }
 
+static void informer_signal_stop(struct informer *inf);
+
 void informer_stop(struct informer *inf) {
   if (!inf->started)
     return;
-  pthread_mutex_lock(&inf->mu);
-  atomic_store(&inf->stop, true);
-  pthread_cond_broadcast(&inf->cond);
-  pthread_mutex_unlock(&inf->mu);
+  informer_signal_stop(inf);
   pthread_join(inf->thread, NULL);
   inf->started = false;
 }
@@ -615,9 +614,22 @@ int informer_factory_start(struct informer_factory *f, long timeout_ms) {
 
 static void free_informer(void *p) { informer_free(p); }
 
+/* Asks the thread to stop without waiting for it. */
+static void informer_signal_stop(struct informer *inf) {
+  pthread_mutex_lock(&inf->mu);
+  atomic_store(&inf->stop, true);
+  pthread_cond_broadcast(&inf->cond);
+  pthread_mutex_unlock(&inf->mu);
+}
+
 void informer_factory_free(struct informer_factory *f) {
   if (!f)
     return;
+  /* All at once: each watch takes up to a second to notice, and there are many. */
+  const char *k;
+  void *v;
+  for (size_t it = 0; hmap_next(&f->by_path, &it, &k, &v);)
+    informer_signal_stop(v);
   hmap_clear(&f->by_path, free_informer);
   pthread_mutex_destroy(&f->mu);
   free(f);

@@ -305,6 +305,12 @@ static int run_alone(int argc, char **argv, bool scheduler) {
     fprintf(stderr, "ckube %s: --kubeconfig is required\n", argv[0]);
     return 2;
   }
+  _cleanup_free_ char *bad = controller_unknown(cfg.controllers);
+  if (bad) {
+    fprintf(stderr, "ckube %s: --controllers: \"%s\" is not in the list of known controllers\n",
+            argv[0], bad);
+    return 2;
+  }
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);

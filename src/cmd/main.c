@@ -54,7 +54,7 @@ static void server_usage(FILE *f) {
         "                              (default '*'; names: see --help-controllers)\n"
         "  --disable-controller-manager  run no controllers\n"
         "  --disable-scheduler         run no scheduler\n"
-        "  --leader-elect BOOL         controllers and scheduler run only while holding\n"
+        "  --leader-elect[=BOOL]       controllers and scheduler run only while holding\n"
         "                              their Lease (default true)\n"
         "  --cluster-cidr CIDR         pod network, one /24 per node (default 10.42.0.0/16)\n"
         "  --node-monitor-grace-period DURATION  a node is NotReady after its heartbeats\n"
@@ -161,6 +161,12 @@ static int cmd_server(int argc, char **argv) {
   }
   if (optind < argc) {
     fprintf(stderr, "ckube server: unexpected argument %s\n", argv[optind]);
+    return 2;
+  }
+  _cleanup_free_ char *bad = controller_unknown(cp.controllers);
+  if (bad) {
+    fprintf(stderr, "ckube server: --controllers: \"%s\" is not in the list of known "
+                    "controllers (see --help-controllers)\n", bad);
     return 2;
   }
   _cleanup_free_ char *default_kc = xasprintf("%s/kubeconfig.yaml", cfg.data_dir);

@@ -338,24 +338,33 @@ static int enabled_by(const char *spec, const char *name, bool *ret) {
   return 0;
 }
 
+char *controller_unknown(const char *enabled) {
+  if (!enabled || !*enabled)
+    return NULL;
+  size_t n;
+  const struct controller_def **defs = sorted_defs(&n);
+  _cleanup_free_ char *copy = xstrdup(enabled);
+  char *save = NULL;
+  for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    const char *name = tok[0] == '-' ? tok + 1 : tok;
+    bool known = strcmp(tok, "*") == 0;
+    for (size_t i = 0; i < n && !known; i++)
+      known = strcmp(defs[i]->name, name) == 0;
+    if (!known)
+      return xstrdup(name);
+  }
+  return NULL;
+}
+
 int controller_manager_new(const struct ctrl_env *env, const char *enabled,
                            struct controller_manager **ret, char **ret_err) {
   size_t n;
   const struct controller_def **defs = sorted_defs(&n);
-  if (enabled && *enabled) {
-    _cleanup_free_ char *copy = xstrdup(enabled);
-    char *save = NULL;
-    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-      const char *name = tok[0] == '-' ? tok + 1 : tok;
-      bool known = strcmp(tok, "*") == 0;
-      for (size_t i = 0; i < n && !known; i++)
-        known = strcmp(defs[i]->name, name) == 0;
-      if (!known) {
-        if (ret_err)
-          *ret_err = xasprintf("\"%s\" is not in the list of known controllers", name);
-        return -EINVAL;
-      }
-    }
+  _cleanup_free_ char *bad = controller_unknown(enabled);
+  if (bad) {
+    if (ret_err)
+      *ret_err = xasprintf("\"%s\" is not in the list of known controllers", bad);
+    return -EINVAL;
   }
   struct controller_manager *m = xcalloc(1, sizeof(*m));
   m->env = *env;

@@ -143,5 +143,9 @@ int controller_manager_start(struct controller_manager *m, char **ret_err);
 /* Stops workers and informers, tears the controllers down, frees. Accepts NULL. */
 void controller_manager_free(struct controller_manager *m);
 
+/* The first name in a --controllers list that names no controller (malloc'd), or NULL
+ * when all are known. */
+char *controller_unknown(const char *enabled);
+
 /* Names of every registered controller, NULL-terminated, sorted (borrowed). */
 const char *const *controller_names(void);

@@ -17,7 +17,7 @@
 #define SCHEDULER_NAME "default-scheduler"
 #define BINDERS 8
 
-enum job_kind { JOB_BIND, JOB_PREEMPT, JOB_UNSCHEDULABLE };
+enum job_kind { JOB_BIND, JOB_PREEMPT, JOB_UNSCHEDULABLE, JOB_GATED };
 
 struct job {
   enum job_kind kind;
@@ -92,6 +92,18 @@ static void job_free(struct job *j) {
   free(j);
 }
 
+/* Whether the pod already says it is gated (PodScheduled=False, SchedulingGated). */
+static bool pod_gated_condition(json_t *pod) {
+  json_t *c;
+  size_t i;
+  json_array_foreach(json_path(pod, "status.conditions"), i, c) {
+    if (streq(json_string_value(json_object_get(c, "type")) ?: "", "PodScheduled") &&
+        streq(json_string_value(json_object_get(c, "reason")) ?: "", "SchedulingGated"))
+      return true;
+  }
+  return false;
+}
+
 /* ---- informer handlers ---- */
 
 /* Puts an assigned, live pod into the snapshot, or takes a finished one out. mu held. */
@@ -120,6 +132,17 @@ static void pod_changed(struct scheduler *s, json_t *pod) {
   }
   if (!pod_is_ours(pod) || pod_deleting(pod) || pod_terminal(pod)) {
     sched_queue_delete(s->queue, key);
+    return;
+  }
+  /* Gated pods wait outside the queue until every scheduling gate is removed. */
+  if (json_array_size(json_path(pod, "spec.schedulingGates")) > 0) {
+    sched_queue_delete(s->queue, key);
+    if (!pod_gated_condition(pod)) {
+      struct job *j = xcalloc(1, sizeof(*j));
+      j->kind = JOB_GATED;
+      j->pod = json_incref(pod);
+      push_job(s, j);
+    }
     return;
   }
   sched_queue_update(s->queue, pod);
@@ -324,15 +347,16 @@ static void do_bind(struct scheduler *s, struct job *j) {
   sched_queue_move_all(s->queue);
 }
 
-/* PodScheduled=False as kube-scheduler writes it, only when the message changed. */
-static void set_unschedulable(struct scheduler *s, json_t *pod, const char *message,
-                              const char *nominated) {
+/* PodScheduled=False as kube-scheduler writes it, only when reason or message changed. */
+static void set_pod_scheduled_false(struct scheduler *s, json_t *pod, const char *reason,
+                                    const char *message, const char *nominated) {
   json_t *conds = json_path(pod, "status.conditions"), *c;
   size_t i;
   json_array_foreach(conds, i, c) {
     const char *type = json_string_value(json_object_get(c, "type"));
     if (type && strcmp(type, "PodScheduled") == 0 &&
         strcmp(json_string_value(json_object_get(c, "status")) ?: "", "False") == 0 &&
+        strcmp(json_string_value(json_object_get(c, "reason")) ?: "", reason) == 0 &&
         strcmp(json_string_value(json_object_get(c, "message")) ?: "", message) == 0 &&
         !nominated)
       return;
@@ -342,8 +366,8 @@ static void set_unschedulable(struct scheduler *s, json_t *pod, const char *mess
   _cleanup_free_ char *path = xasprintf("/api/v1/namespaces/%s/pods/%s/status", ns, name);
   _cleanup_free_ char *now = timeutil_now();
   json_t *status = json_pack("{s:[{s:s, s:s, s:s, s:s, s:n, s:s}]}", "conditions", "type",
-                             "PodScheduled", "status", "False", "reason", "Unschedulable",
-                             "message", message, "lastProbeTime", "lastTransitionTime", now);
+                             "PodScheduled", "status", "False", "reason", reason, "message",
+                             message, "lastProbeTime", "lastTransitionTime", now);
   if (nominated)
     json_object_set_new(status, "nominatedNodeName", json_string(nominated));
   _cleanup_json_ json_t *patch = json_pack("{s:o}", "status", status);
@@ -363,7 +387,7 @@ static void do_preempt(struct scheduler *s, struct job *j) {
       event_record(s->events, victim, "Pod", "v1", "Normal", "Preempted",
                    "Preempted by pod %s", json_path_str(j->pod, "metadata.uid") ?: name);
   }
-  set_unschedulable(s, j->pod, j->message, j->node);
+  set_pod_scheduled_false(s, j->pod, "Unschedulable", j->message, j->node);
   event_record(s->events, j->pod, "Pod", "v1", "Warning", "FailedScheduling", "%s",
                j->message);
 }
@@ -390,8 +414,12 @@ static void *binder_main(void *p) {
     case JOB_PREEMPT:
       do_preempt(s, j);
       break;
+    case JOB_GATED:
+      set_pod_scheduled_false(s, j->pod, "SchedulingGated",
+                              "Scheduling is blocked due to non-empty scheduling gates", NULL);
+      break;
     case JOB_UNSCHEDULABLE:
-      set_unschedulable(s, j->pod, j->message, NULL);
+      set_pod_scheduled_false(s, j->pod, "Unschedulable", j->message, NULL);
       event_record(s->events, j->pod, "Pod", "v1", "Warning", "FailedScheduling", "%s",
                    j->message);
       break;

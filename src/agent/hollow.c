@@ -86,12 +86,6 @@ struct hollow {
   atomic_ulong pod_writes;
 };
 
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *str_of(const json_t *obj, const char *key) {
   const json_t *v = json_object_get(obj, key);
   return json_is_string(v) ? json_string_value(v) : NULL;
@@ -491,7 +485,7 @@ static bool node_status_stale(struct hollow *h, struct hnode *n) {
 static bool wait_until(struct hollow *h, long long deadline_ms) {
   pthread_mutex_lock(&h->stop_lock);
   while (!atomic_load(&h->stopping)) {
-    long long now = now_ms();
+    long long now = timeutil_now_ms(CLOCK_REALTIME);
     if (now >= deadline_ms)
       break;
     struct timespec ts = {.tv_sec = deadline_ms / 1000, .tv_nsec = (deadline_ms % 1000) * 1000000};
@@ -508,7 +502,7 @@ static void *lease_main(void *arg) {
    * later rounds spread the renewals over the period. */
   bool first = true;
   while (!atomic_load(&h->stopping)) {
-    long long start = now_ms();
+    long long start = timeutil_now_ms(CLOCK_REALTIME);
     for (size_t i = 0; i < h->n_nodes && !atomic_load(&h->stopping); i++) {
       struct hnode *n = &h->nodes[i];
       lease_renew(h, n);
@@ -643,7 +637,7 @@ static struct hpod *state_new(struct hollow *h, const json_t *pod, struct hnode 
   struct hpod *s = xcalloc(1, sizeof(*s));
   s->uid = xstrdup(json_path_str((json_t *)pod, "metadata.uid") ?: "");
   s->node = node;
-  s->accepted_ms = now_ms();
+  s->accepted_ms = timeutil_now_ms(CLOCK_REALTIME);
   s->stage = HPOD_CREATING;
   const char *phase = json_path_str((json_t *)pod, "status.phase");
   const char *ip = json_path_str((json_t *)pod, "status.podIP");
@@ -827,7 +821,7 @@ static int pod_sync(struct hollow *h, const char *key) {
     s = state_new(h, pod, node);
     hmap_put(&h->states, key, s);
   }
-  long long now = now_ms();
+  long long now = timeutil_now_ms(CLOCK_REALTIME);
   long delay = -1;
   bool delete_now = false;
   if (json_path_str(pod, "metadata.deletionTimestamp")) {

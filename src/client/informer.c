@@ -11,6 +11,7 @@
 
 #include "lib/hmap.h"
 #include "lib/strbuf.h"
+#include "lib/timeutil.h"
 
 #define MAX_INDEXES 8
 
@@ -154,14 +155,7 @@ static const char *obj_rv(const json_t *obj) {
 /* ---- the list+watch loop ---- */
 
 static bool sleep_unless_stopped(struct informer *inf, long ms) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += ms / 1000;
-  ts.tv_nsec += (ms % 1000) * 1000000L;
-  if (ts.tv_nsec >= 1000000000L) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000L;
-  }
+  struct timespec ts = timeutil_deadline(CLOCK_REALTIME, ms);
   pthread_mutex_lock(&inf->mu);
   while (!atomic_load(&inf->stop))
     if (pthread_cond_timedwait(&inf->cond, &inf->mu, &ts) == ETIMEDOUT)
@@ -450,14 +444,7 @@ bool informer_synced(struct informer *inf) {
 }
 
 int informer_wait_synced(struct informer *inf, long timeout_ms) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += timeout_ms / 1000;
-  ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
-  if (ts.tv_nsec >= 1000000000L) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000L;
-  }
+  struct timespec ts = timeutil_deadline(CLOCK_REALTIME, timeout_ms);
   int r = 0;
   pthread_mutex_lock(&inf->mu);
   while (!inf->synced && r == 0)

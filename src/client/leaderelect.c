@@ -25,12 +25,6 @@ struct leader_elector {
   long long last_renew; /* when we last renewed successfully, as leader */
 };
 
-static long long mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static char *now_micro(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -77,7 +71,7 @@ static int try_acquire_or_renew(struct leader_elector *e) {
   const char *holder = json_string_value(json_object_get(spec, "holderIdentity"));
   const char *renew = json_string_value(json_object_get(spec, "renewTime"));
   _cleanup_free_ char *record = xasprintf("%s|%s", holder ? holder : "", renew ? renew : "");
-  long long now_ms = mono_ms();
+  long long now_ms = timeutil_now_ms(CLOCK_MONOTONIC);
   if (!e->observed_record || strcmp(record, e->observed_record) != 0) {
     free(e->observed_record);
     e->observed_record = xstrdup(record);
@@ -133,14 +127,7 @@ static void set_leader(struct leader_elector *e, bool leader) {
 
 /* Sleeps up to ms; false once stopping. */
 static bool wait_ms(struct leader_elector *e, long ms) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += ms / 1000;
-  ts.tv_nsec += (ms % 1000) * 1000000L;
-  if (ts.tv_nsec >= 1000000000L) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000L;
-  }
+  struct timespec ts = timeutil_deadline(CLOCK_REALTIME, ms);
   pthread_mutex_lock(&e->mu);
   while (!e->stop)
     if (pthread_cond_timedwait(&e->cond, &e->mu, &ts) == ETIMEDOUT)
@@ -154,7 +141,7 @@ static void *elector_main(void *p) {
   struct leader_elector *e = p;
   do {
     int r = try_acquire_or_renew(e);
-    long long now = mono_ms();
+    long long now = timeutil_now_ms(CLOCK_MONOTONIC);
     if (r == 0) {
       e->last_renew = now;
       set_leader(e, true);

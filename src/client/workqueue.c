@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "lib/hmap.h"
+#include "lib/timeutil.h"
 
 #define DEFAULT_BASE_MS 5L
 #define DEFAULT_MAX_MS 1000000L
@@ -35,12 +36,6 @@ struct workqueue {
   struct delayed *heap; /* min-heap by `at` */
   size_t n_heap, cap_heap;
 };
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct workqueue *workqueue_new(long base_ms, long max_ms) {
   struct workqueue *q = xcalloc(1, sizeof(*q));
@@ -166,7 +161,7 @@ static void add_after_locked(struct workqueue *q, const char *key, long delay_ms
     return;
   }
   struct item *it = item_get(q, key);
-  long long at = now_ms() + delay_ms;
+  long long at = timeutil_now_ms(CLOCK_MONOTONIC) + delay_ms;
   if (it->ready_at && it->ready_at <= at)
     return;
   it->ready_at = at;
@@ -214,7 +209,7 @@ unsigned workqueue_requeues(struct workqueue *q, const char *key) {
 
 /* Moves due delayed keys into the FIFO; returns ms until the next one (-1 = none). */
 static long promote_due(struct workqueue *q) {
-  long long now = now_ms();
+  long long now = timeutil_now_ms(CLOCK_MONOTONIC);
   while (q->n_heap && q->heap[0].at <= now) {
     struct delayed d = heap_pop(q);
     struct item *it = hmap_get(&q->items, d.key);
@@ -241,14 +236,7 @@ int workqueue_get(struct workqueue *q, char **ret_key) {
     if (wait < 0) {
       pthread_cond_wait(&q->cond, &q->mu);
     } else {
-      struct timespec ts;
-      clock_gettime(CLOCK_MONOTONIC, &ts);
-      ts.tv_sec += wait / 1000;
-      ts.tv_nsec += (wait % 1000) * 1000000L;
-      if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-      }
+      struct timespec ts = timeutil_deadline(CLOCK_MONOTONIC, wait);
       pthread_cond_timedwait(&q->cond, &q->mu, &ts);
     }
   }

@@ -2,13 +2,12 @@
 #include "cmd/agent.h"
 
 #include <getopt.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/hollow.h"
+#include "cmd/signals.h"
 #include "lib/macro.h"
 
 static void agent_usage(FILE *f) {
@@ -127,13 +126,7 @@ int cmd_agent(int argc, char **argv) {
     return 2;
   }
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  /* Threads inherit the mask, so only sigwait() below takes the signals. */
-  pthread_sigmask(SIG_BLOCK, &set, NULL);
-  signal(SIGPIPE, SIG_IGN);
+  signals_block();
 
   struct hollow *h = NULL;
   _cleanup_free_ char *err = NULL;
@@ -144,8 +137,7 @@ int cmd_agent(int argc, char **argv) {
   }
   fprintf(stderr, "ckube agent: %u hollow node(s) hollow-%u..hollow-%u registered\n", cfg.count,
           cfg.first_index, cfg.first_index + cfg.count - 1);
-  int sig = 0;
-  sigwait(&set, &sig);
+  int sig = signals_wait();
   fprintf(stderr, "ckube agent: %s received, stopping\n", strsignal(sig));
   hollow_stop(h);
   return 0;

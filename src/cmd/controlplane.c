@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "client/kubeconfig.h"
 #include "client/leaderelect.h"
 #include "client/rest.h"
+#include "cmd/signals.h"
 #include "controllers/controller.h"
 #include "lib/pki.h"
 #include "lib/timeutil.h"
@@ -311,20 +311,14 @@ static int run_alone(int argc, char **argv, bool scheduler) {
             argv[0], bad);
     return 2;
   }
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, NULL);
-  signal(SIGPIPE, SIG_IGN);
+  signals_block();
   struct controlplane *cp = NULL;
   _cleanup_free_ char *err = NULL;
   if (controlplane_start(&cfg, &cp, &err) < 0) {
     fprintf(stderr, "ckube %s: %s\n", argv[0], err);
     return 1;
   }
-  int sig = 0;
-  sigwait(&set, &sig);
+  signals_wait();
   controlplane_stop(cp);
   return 0;
 }

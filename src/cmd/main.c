@@ -1,8 +1,6 @@
 /* ckube — one binary, many roles: `ckube <command> [flags]`. */
 #include <getopt.h>
 #include <malloc.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +10,7 @@
 #include "cmd/agent.h"
 #include "cmd/bench.h"
 #include "cmd/controlplane.h"
+#include "cmd/signals.h"
 #include "controllers/controller.h"
 #include "lib/macro.h"
 #include "lib/timeutil.h"
@@ -172,13 +171,7 @@ static int cmd_server(int argc, char **argv) {
   _cleanup_free_ char *default_kc = xasprintf("%s/kubeconfig.yaml", cfg.data_dir);
   cfg.kubeconfig_path = kubeconfig ? kubeconfig : default_kc;
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  /* Threads inherit the blocked mask, so only this thread takes the signals. */
-  pthread_sigmask(SIG_BLOCK, &set, NULL);
-  signal(SIGPIPE, SIG_IGN);
+  signals_block();
 
   struct apiserver *srv = NULL;
   _cleanup_free_ char *err = NULL;
@@ -201,8 +194,7 @@ static int cmd_server(int argc, char **argv) {
     apiserver_stop(srv);
     return 1;
   }
-  int sig = 0;
-  sigwait(&set, &sig);
+  int sig = signals_wait();
   fprintf(stderr, "ckube server: %s received, shutting down\n", strsignal(sig));
   controlplane_stop(plane);
   apiserver_stop(srv);

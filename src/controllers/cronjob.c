@@ -43,12 +43,6 @@ static bool obj_deleting(const json_t *o) {
   return d && !json_is_null(d);
 }
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static time_t parse_time(const char *s, bool *ok) {
   struct timespec ts = {0};
   *ok = s && timeutil_parse(s, &ts) == 0;
@@ -455,7 +449,7 @@ static int sync_cronjob(struct cjctx *x, json_t *jobs, long *ret_requeue_ms, boo
   }
   _cleanup_cron_ struct cron_schedule *sched = s.cron;
   (void)sched;
-  int64_t now = now_ms();
+  int64_t now = timeutil_now_ms(CLOCK_REALTIME);
   time_t earliest, scheduled;
   enum missed missed;
   if (most_recent(x->cj, &s, now, true, &earliest, &scheduled, &missed) < 0) {
@@ -635,7 +629,7 @@ static void cj_on_update(void *ud, json_t *old, json_t *cj) {
     }
     _cleanup_cron_ struct cron_schedule *sched = s.cron;
     (void)sched;
-    long d = next_schedule_delay(cj, &s, now_ms());
+    long d = next_schedule_delay(cj, &s, timeutil_now_ms(CLOCK_REALTIME));
     _cleanup_free_ char *key = informer_key(cj);
     if (key && d >= 0)
       controller_enqueue_after(c, key, d);

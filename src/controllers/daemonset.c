@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "controllers/controller.h"
+#include "controllers/ctlutil.h"
 #include "controllers/history.h"
 #include "controllers/podutil.h"
 #include "lib/hmap.h"
@@ -812,24 +813,14 @@ static int update_status(struct ds_sync *s, bool observed_gen) {
       int_at(status, "numberUnavailable", 0) == unavailable && seen >= want_gen &&
       json_path((json_t *)status, "desiredNumberScheduled"))
     return 0;
-  /* Fields kube omits when zero are removed rather than written as 0. */
-#define OMITZERO(v) ((v) ? json_integer(v) : json_null())
   _cleanup_json_ json_t *patch = json_pack(
       "{s:{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}}", "status", "desiredNumberScheduled",
       (json_int_t)desired, "currentNumberScheduled", (json_int_t)current, "numberMisscheduled",
       (json_int_t)mis, "numberReady", (json_int_t)ready, "updatedNumberScheduled",
-      OMITZERO(updated), "numberAvailable", OMITZERO(available), "numberUnavailable",
-      OMITZERO(unavailable), "observedGeneration", OMITZERO(want_gen));
-#undef OMITZERO
-  _cleanup_free_ char *dp = controller_path(DS_GROUP, s->ns, "daemonsets");
-  _cleanup_free_ char *path = xasprintf("%s/%s/status", dp, s->name);
-  _cleanup_free_ char *err = NULL;
-  int r = controller_patch(s->c, path, patch, false, NULL, &err);
-  if (r == -ENOENT)
-    return 0;
-  if (r < 0)
-    controller_log(s->c, "updating status of %s: %s", s->key, err ? err : strerror(-r));
-  return r;
+      ctlutil_int_or_null(updated), "numberAvailable", ctlutil_int_or_null(available),
+      "numberUnavailable", ctlutil_int_or_null(unavailable), "observedGeneration",
+      ctlutil_int_or_null(want_gen));
+  return ctlutil_patch_status(s->c, DS_GROUP, s->ns, "daemonsets", s->name, patch);
 }
 
 static int ds_sync(struct controller *c, const char *key) {

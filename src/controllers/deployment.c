@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "controllers/controller.h"
+#include "controllers/ctlutil.h"
 #include "controllers/deployment_rollout.h"
 #include "controllers/podtemplatehash.h"
 #include "controllers/podutil.h"
@@ -235,16 +236,6 @@ static bool set_deployment_revision(struct dsync *s, const char *rev) {
 
 /* ---- conditions ---- */
 
-static json_t *cond_find(const json_t *status, const char *type) {
-  size_t i;
-  json_t *c;
-  json_array_foreach(json_object_get(status, "conditions"), i, c) {
-    if (streq_ptr(json_string_value(json_object_get(c, "type")), type))
-      return c;
-  }
-  return NULL;
-}
-
 static json_t *cond_new(const char *type, const char *status, const char *reason, const char *msg) {
   _cleanup_free_ char *now = timeutil_now();
   return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", type, "status", status, "lastUpdateTime",
@@ -272,7 +263,7 @@ static bool cond_is(const json_t *c, const char *field, const char *value) {
 static void cond_set(json_t *status, json_t *cond) {
   const char *type = json_string_value(json_object_get(cond, "type"));
   const char *st = json_string_value(json_object_get(cond, "status"));
-  json_t *cur = cond_find(status, type);
+  json_t *cur = ctlutil_find_condition(status, type);
   if (cur && cond_is(cur, "status", st) &&
       cond_is(cur, "reason", json_string_value(json_object_get(cond, "reason")))) {
     json_decref(cond);
@@ -395,7 +386,7 @@ static double now_seconds(void) {
 static bool deployment_timed_out(const json_t *d, const json_t *st) {
   if (!d_has_deadline(d))
     return false;
-  json_t *cond = cond_find(st, "Progressing");
+  json_t *cond = ctlutil_find_condition(st, "Progressing");
   if (!cond || cond_is(cond, "reason", REASON_NEW_RS_AVAILABLE))
     return false;
   if (cond_is(cond, "reason", REASON_TIMED_OUT))
@@ -406,7 +397,7 @@ static bool deployment_timed_out(const json_t *d, const json_t *st) {
 
 /* requeueStuckDeployment: come back when the progress deadline would pass. */
 static void requeue_stuck(struct dsync *s, const json_t *newst) {
-  json_t *cur = cond_find(json_object_get(s->d, "status"), "Progressing");
+  json_t *cur = ctlutil_find_condition(json_object_get(s->d, "status"), "Progressing");
   if (!d_has_deadline(s->d) || !cur)
     return;
   if (deployment_complete(s->d, newst) || cond_is(cur, "reason", REASON_TIMED_OUT))
@@ -427,7 +418,7 @@ static int sync_rollout_status(struct dsync *s) {
   json_t *d = s->d;
   if (!d_has_deadline(d))
     cond_remove(st, "Progressing");
-  json_t *cur = cond_find(json_object_get(d, "status"), "Progressing");
+  json_t *cur = ctlutil_find_condition(json_object_get(d, "status"), "Progressing");
   bool complete_before = jint(st, "replicas", 0) == jint(st, "updatedReplicas", 0) &&
                          cond_is(cur, "reason", REASON_NEW_RS_AVAILABLE);
   json_t *nrs = new_rs(s);
@@ -459,9 +450,9 @@ static int sync_rollout_status(struct dsync *s) {
   }
 
   /* A ReplicaFailure of the new ReplicaSet (else of any) becomes the Deployment's. */
-  json_t *failure = nrs ? cond_find(json_object_get(nrs, "status"), "ReplicaFailure") : NULL;
+  json_t *failure = nrs ? ctlutil_find_condition(json_object_get(nrs, "status"), "ReplicaFailure") : NULL;
   for (size_t i = 0; !failure && i < json_array_size(s->rss); i++)
-    failure = cond_find(json_object_get(rs_at(s, i), "status"), "ReplicaFailure");
+    failure = ctlutil_find_condition(json_object_get(rs_at(s, i), "status"), "ReplicaFailure");
   if (failure) {
     json_t *c = json_object();
     json_object_set_new(c, "type", json_string("ReplicaFailure"));
@@ -791,7 +782,7 @@ static int sync_revision(struct dsync *s, bool create) {
     const char *rev = annotation(copy, ANN_REVISION);
     bool needs = set_deployment_revision(s, rev ? rev : "");
     json_t *st = json_object_ensure(s->d, "status");
-    if (d_has_deadline(s->d) && !cond_find(st, "Progressing")) {
+    if (d_has_deadline(s->d) && !ctlutil_find_condition(st, "Progressing")) {
       _cleanup_free_ char *msg =
           xasprintf("Found new replica set \"%s\"", jstr(copy, "metadata.name"));
       cond_set(st, cond_new("Progressing", "True", REASON_FOUND_NEW_RS, msg));
@@ -1173,7 +1164,7 @@ static int check_paused_conditions(struct dsync *s) {
   if (!d_has_deadline(s->d))
     return 0;
   json_t *st = json_object_ensure(s->d, "status");
-  json_t *cond = cond_find(st, "Progressing");
+  json_t *cond = ctlutil_find_condition(st, "Progressing");
   if (cond_is(cond, "reason", REASON_TIMED_OUT))
     return 0;
   bool paused_cond = cond_is(cond, "reason", REASON_PAUSED);

@@ -415,3 +415,27 @@ bool ep_pod_endpoints_changed(const json_t *old, const json_t *pod, bool *ret_la
     return true;
   return !streq_ptr(str_at(old, "spec.nodeName"), str_at(pod, "spec.nodeName"));
 }
+
+void ep_enqueue_services_of(struct controller *c, struct informer *services, const json_t *pod) {
+  const char *ns = json_path_str((json_t *)pod, "metadata.namespace");
+  if (!ns)
+    return;
+  _cleanup_json_ json_t *svcs = informer_list(services, ns);
+  size_t i;
+  json_t *svc;
+  json_array_foreach(svcs, i, svc) {
+    if (ep_service_selects(svc, pod))
+      controller_enqueue_obj(c, svc);
+  }
+}
+
+void ep_enqueue_for_pod_update(struct controller *c, struct informer *services, const json_t *old,
+                               const json_t *pod) {
+  bool labels_changed;
+  bool changed = ep_pod_endpoints_changed(old, pod, &labels_changed);
+  if (!changed && !labels_changed)
+    return;
+  ep_enqueue_services_of(c, services, pod);
+  if (labels_changed)
+    ep_enqueue_services_of(c, services, old);
+}

@@ -3,12 +3,15 @@
  * how kube packs Endpoints subsets.
  *
  * Every function is pure (reads its JSON arguments only, never keeps them) and
- * thread-safe. Objects are core/v1 Pods and Services as the API serves them. Nothing
+ * thread-safe, except the two pod-event helpers at the end, which enqueue work on a
+ * controller. Objects are core/v1 Pods and Services as the API serves them. Nothing
  * here logs. */
 #pragma once
 
 #include <stdbool.h>
 
+#include "client/informer.h"
+#include "controllers/controller.h"
 #include "lib/json.h"
 
 /* Whether the pod's Ready condition is True (podutil.IsPodReady). */
@@ -62,3 +65,14 @@ bool ep_subsets_equal(const json_t *a, const json_t *b);
  * tells whether the set of Services it belongs to may have changed (labels, hostname,
  * subdomain), in which case the old pod's Services need a look too. */
 bool ep_pod_endpoints_changed(const json_t *old, const json_t *pod, bool *ret_labels_changed);
+
+/* ---- pod events, as both controllers react to them ---- */
+
+/* Enqueues on c (controller_enqueue_obj) every Service of the `services` informer in the
+ * pod's namespace that selects it. For a pod added or deleted. Thread-safe. */
+void ep_enqueue_services_of(struct controller *c, struct informer *services, const json_t *pod);
+/* For a pod updated: the Services of pod when its endpoints may have changed
+ * (ep_pod_endpoints_changed), and those of old as well when the set of Services it
+ * belongs to may have. Thread-safe. */
+void ep_enqueue_for_pod_update(struct controller *c, struct informer *services, const json_t *old,
+                               const json_t *pod);

@@ -64,26 +64,14 @@ static char *slice_service_key(const json_t *slice) {
 
 /* ---- handlers ---- */
 
-static void enqueue_services_of(struct controller *c, const json_t *pod) {
-  const char *ns = json_path_str((json_t *)pod, "metadata.namespace");
-  if (!ns)
-    return;
-  _cleanup_json_ json_t *svcs = informer_list(state(c)->services, ns);
-  size_t i;
-  json_t *svc;
-  json_array_foreach(svcs, i, svc) if (ep_service_selects(svc, pod)) controller_enqueue_obj(c, svc);
+static void on_pod_add(void *ud, json_t *pod) {
+  ep_enqueue_services_of(ud, state(ud)->services, pod);
 }
-
-static void on_pod_add(void *ud, json_t *pod) { enqueue_services_of(ud, pod); }
-static void on_pod_delete(void *ud, json_t *pod) { enqueue_services_of(ud, pod); }
+static void on_pod_delete(void *ud, json_t *pod) {
+  ep_enqueue_services_of(ud, state(ud)->services, pod);
+}
 static void on_pod_update(void *ud, json_t *old, json_t *pod) {
-  bool labels_changed;
-  bool changed = ep_pod_endpoints_changed(old, pod, &labels_changed);
-  if (!changed && !labels_changed)
-    return;
-  enqueue_services_of(ud, pod);
-  if (labels_changed)
-    enqueue_services_of(ud, old);
+  ep_enqueue_for_pod_update(ud, state(ud)->services, old, pod);
 }
 
 static void on_slice_add(void *ud, json_t *slice) {

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "controllers/controller.h"
+#include "controllers/ctlutil.h"
 #include "lib/hmap.h"
 #include "lib/timeutil.h"
 
@@ -204,12 +205,6 @@ char *job_pod_generate_name(const char *job_name, int index) {
 
 /* ---- small JSON and pod helpers ---- */
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static long jint(const json_t *o, const char *k, long dflt) {
   const json_t *v = json_object_get(o, k);
   return json_is_integer(v) ? (long)json_integer_value(v) : dflt;
@@ -253,23 +248,13 @@ static bool pod_has_finalizer(const json_t *p) {
   return false;
 }
 
-static const json_t *find_condition(const json_t *obj_status, const char *type) {
-  const json_t *c;
-  size_t i;
-  json_array_foreach(json_object_get(obj_status, "conditions"), i, c) {
-    if (streq(jstr(c, "type"), type))
-      return c;
-  }
-  return NULL;
-}
-
 static bool pod_ready(const json_t *p) {
-  const json_t *c = find_condition(json_object_get(p, "status"), "Ready");
+  const json_t *c = ctlutil_find_condition(json_object_get(p, "status"), "Ready");
   return c && streq(jstr(c, "status"), "True");
 }
 
 static bool condition_true(const json_t *obj_status, const char *type) {
-  const json_t *c = find_condition(obj_status, type);
+  const json_t *c = ctlutil_find_condition(obj_status, type);
   return c && streq(jstr(c, "status"), "True");
 }
 
@@ -316,7 +301,7 @@ static int64_t pod_finish_ms(const json_t *p) {
   }
   if (best >= 0)
     return best;
-  const json_t *rc = find_condition(st, "Ready");
+  const json_t *rc = ctlutil_find_condition(st, "Ready");
   if (rc && pod_terminal(p) && streq(jstr(rc, "status"), "False")) {
     int64_t t = parse_time_ms(jstr(rc, "lastTransitionTime"));
     if (t >= 0)
@@ -326,7 +311,7 @@ static int64_t pod_finish_ms(const json_t *p) {
   if (t >= 0)
     return t;
   t = parse_time_ms(jstr(meta(p), "creationTimestamp"));
-  return t >= 0 ? t : now_ms();
+  return t >= 0 ? t : timeutil_now_ms(CLOCK_REALTIME);
 }
 
 /* The order of kube's controller.ActivePods: pods earlier in it are deleted first. */
@@ -622,7 +607,7 @@ static void job_on_update(void *ud, json_t *old, json_t *job) {
   const json_t *oads = old ? json_path(old, "spec.activeDeadlineSeconds") : NULL;
   if (start && json_is_integer(ads) &&
       (!json_is_integer(oads) || json_integer_value(oads) != json_integer_value(ads))) {
-    int64_t left = parse_time_ms(start) + json_integer_value(ads) * 1000 - now_ms();
+    int64_t left = parse_time_ms(start) + json_integer_value(ads) * 1000 - timeutil_now_ms(CLOCK_REALTIME);
     controller_enqueue_after(c, key, left > 0 ? (long)left : 0);
   }
 }
@@ -1041,7 +1026,7 @@ static long manage_job(struct jctx *jc, int *ret_err) {
   if (diff <= 0)
     return active;
   long remaining =
-      job_backoff_remaining_ms(jc->new_backoff.failures, jc->new_backoff.last_failure_ms, now_ms());
+      job_backoff_remaining_ms(jc->new_backoff.failures, jc->new_backoff.last_failure_ms, timeutil_now_ms(CLOCK_REALTIME));
   if (remaining > 0) {
     controller_enqueue_after(jc->c, jc->key, remaining > BATCH_MS ? remaining : BATCH_MS);
     return active;
@@ -1181,7 +1166,7 @@ static int track_status(struct jctx *jc, bool needs_flush) {
     jc->fin_type = "Failed";
   }
   if (jc->fin_type && streq(jc->fin_type, "SuccessCriteriaMet")) {
-    if (!find_condition(status, "SuccessCriteriaMet")) {
+    if (!ctlutil_find_condition(status, "SuccessCriteriaMet")) {
       json_array_append_new(
           json_object_ensure_array(status, "conditions"),
           new_condition("SuccessCriteriaMet", "True", jc->fin_reason, jc->fin_message));
@@ -1233,7 +1218,7 @@ static int track_status(struct jctx *jc, bool needs_flush) {
   if (!reached_max && jc->fin_type && uncounted_len(status) == 0 && jc->terminating == 0) {
     ensure_condition(status, jc->fin_type, "True", jc->fin_reason, jc->fin_message);
     if (streq(jc->fin_type, "Complete")) {
-      const json_t *c = find_condition(status, "Complete");
+      const json_t *c = ctlutil_find_condition(status, "Complete");
       json_object_set_new(status, "completionTime", json_string(jstr(c, "lastTransitionTime")));
     }
     finished = true;
@@ -1396,11 +1381,11 @@ static int sync_job(struct controller *c, const char *key, json_t *shared) {
     set_now(status, "startTime");
   jc->new_backoff = next_backoff(backoff_get(st, key), succ_t, nsucc, fail_t, nfail);
 
-  const json_t *scm = find_condition(status, "SuccessCriteriaMet");
+  const json_t *scm = ctlutil_find_condition(status, "SuccessCriteriaMet");
   if (scm && streq(jstr(scm, "status"), "True"))
     set_finished(jc, "SuccessCriteriaMet", jstr(scm, "reason"), jstr(scm, "message"));
   if (!jc->fin_type) {
-    const json_t *ft = find_condition(status, "FailureTarget");
+    const json_t *ft = ctlutil_find_condition(status, "FailureTarget");
     if (ft && streq(jstr(ft, "status"), "True"))
       set_finished(jc, "Failed", jstr(ft, "reason"), jstr(ft, "message"));
   }
@@ -1412,7 +1397,7 @@ static int sync_job(struct controller *c, const char *key, json_t *shared) {
       set_finished(jc, "FailureTarget", "BackoffLimitExceeded",
                    "Job has reached the specified backoff limit");
     } else if (json_is_integer(ads) && started >= 0 && !suspended) {
-      int64_t left = started + json_integer_value(ads) * 1000 - now_ms();
+      int64_t left = started + json_integer_value(ads) * 1000 - timeutil_now_ms(CLOCK_REALTIME);
       if (left <= 0)
         set_finished(jc, "FailureTarget", "DeadlineExceeded",
                      "Job was active longer than specified deadline");
@@ -1606,7 +1591,7 @@ static int64_t ttl_left(const json_t *job) {
   if (fin < 0)
     return INT64_MAX;
   return fin + json_integer_value(json_path((json_t *)job, "spec.ttlSecondsAfterFinished")) * 1000 -
-         now_ms();
+         timeutil_now_ms(CLOCK_REALTIME);
 }
 
 static int ttl_sync(struct controller *c, const char *key) {

@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "controllers/controller.h"
+#include "controllers/ctlutil.h"
 #include "lib/hmap.h"
 #include "lib/timeutil.h"
 
@@ -61,18 +62,6 @@ static struct nlc *nlc_of(struct controller *c) {
   return controller_state(c);
 }
 
-static long long mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static long long wall_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *str_of(const json_t *obj, const char *key) {
   const json_t *v = json_object_get(obj, key);
   return json_is_string(v) ? json_string_value(v) : NULL;
@@ -88,13 +77,7 @@ static void health_free(void *p) {
 }
 
 static const json_t *node_condition(const json_t *node, const char *type) {
-  size_t i;
-  json_t *c;
-  json_array_foreach(json_path((json_t *)node, "status.conditions"), i, c) {
-    if (streq_ptr(str_of(c, "type"), type))
-      return c;
-  }
-  return NULL;
+  return ctlutil_find_condition(json_object_get(node, "status"), type);
 }
 
 static size_t index_node_name(const json_t *obj, const char **ret_values, size_t max) {
@@ -176,7 +159,7 @@ static int mark_unknown(struct controller *c, const json_t *node) {
 
 static void monitor(struct controller *c, struct nlc *s) {
   _cleanup_json_ json_t *nodes = informer_list(s->nodes, NULL);
-  long long now = mono_ms();
+  long long now = timeutil_now_ms(CLOCK_MONOTONIC);
   size_t i;
   json_t *node;
   json_array_foreach(nodes, i, node) {
@@ -341,7 +324,7 @@ static long long eviction_time(const json_t *pod, const json_t *taints) {
       const json_t *secs = json_object_get(tol, "tolerationSeconds");
       if (!json_is_integer(secs))
         continue;
-      long long added = wall_ms();
+      long long added = timeutil_now_ms(CLOCK_REALTIME);
       struct timespec ts;
       const char *ta = str_of(taint, "timeAdded");
       if (ta && timeutil_parse(ta, &ts) == 0)
@@ -420,7 +403,7 @@ static int check_pod(struct controller *c, struct nlc *s, const json_t *pod, con
                    "Cancelling deletion of Pod %s", key);
     return 0;
   }
-  long long now = wall_ms();
+  long long now = timeutil_now_ms(CLOCK_REALTIME);
   if (when > now) {
     controller_enqueue_after(c, qkey, (long)(when - now));
     return 0;

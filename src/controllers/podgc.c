@@ -29,12 +29,6 @@ struct podgc {
   struct hmap missing; /* node name → first time seen missing (ms, cast) */
 };
 
-static long long clock_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool is_terminated(const json_t *pod) {
   const char *phase = json_path_str((json_t *)pod, "status.phase");
   return phase && (streq(phase, "Succeeded") || streq(phase, "Failed"));
@@ -108,7 +102,7 @@ static int podgc_sync(struct controller *c, const char *key) {
   _cleanup_json_ json_t *pods = informer_list(s->pods, NULL);
   size_t n = json_array_size(pods), n_term = 0;
   _cleanup_free_ json_t **term = xcalloc(n + 1, sizeof(*term));
-  long long now = clock_ms();
+  long long now = timeutil_now_ms(CLOCK_MONOTONIC);
   int failures = 0;
   struct hmap seen = HMAP_INIT; /* missing nodes seen in this round */
   size_t i;

@@ -132,7 +132,9 @@ static bool after_or_zero(const struct gotime *a, const struct gotime *b) {
 /* Ordering helper: -1 when the predicate for a holds, 1 otherwise. */
 static int first_if(bool a_first) { return a_first ? -1 : 1; }
 
-int podutil_compare_active(const json_t *a, const json_t *b) {
+/* The criteria both orders begin with: unassigned before assigned, then by phase
+ * (Pending, Unknown, Running), then not ready before ready. 0 when they tie. */
+static int compare_assigned_phase_ready(const json_t *a, const json_t *b) {
   const char *na = node_name(a), *nb = node_name(b);
   if (!streq(na, nb) && (!*na || !*nb))
     return first_if(!*na);
@@ -142,7 +144,14 @@ int podutil_compare_active(const json_t *a, const json_t *b) {
   bool ra = podutil_is_ready(a), rb = podutil_is_ready(b);
   if (ra != rb)
     return first_if(!ra);
-  if (ra && rb) {
+  return 0;
+}
+
+int podutil_compare_active(const json_t *a, const json_t *b) {
+  int r = compare_assigned_phase_ready(a, b);
+  if (r)
+    return r;
+  if (podutil_is_ready(a)) {
     struct gotime ta = ready_time(a), tb = ready_time(b);
     if (!gotime_equal(&ta, &tb))
       return first_if(after_or_zero(&ta, &tb));
@@ -214,21 +223,15 @@ static int compare_times_log(const struct gotime *ta, const struct gotime *tb, c
 int podutil_compare_ranked(const struct podutil_ranked *x, const struct podutil_ranked *y,
                            const struct timespec *now) {
   const json_t *a = x->pod, *b = y->pod;
-  const char *na = node_name(a), *nb = node_name(b);
-  if (!streq(na, nb) && (!*na || !*nb))
-    return first_if(!*na);
-  int pa = phase_ordinal(a), pb = phase_ordinal(b);
-  if (pa != pb)
-    return first_if(pa < pb);
-  bool ra = podutil_is_ready(a), rb = podutil_is_ready(b);
-  if (ra != rb)
-    return first_if(!ra);
+  int r = compare_assigned_phase_ready(a, b);
+  if (r)
+    return r;
   int costa = podutil_deletion_cost(a), costb = podutil_deletion_cost(b);
   if (costa != costb)
     return first_if(costa < costb);
   if (x->rank != y->rank)
     return first_if(x->rank > y->rank);
-  if (ra && rb) {
+  if (podutil_is_ready(a)) {
     struct gotime ta = ready_time(a), tb = ready_time(b);
     if (!gotime_equal(&ta, &tb))
       return compare_times_log(&ta, &tb, a, b, now);

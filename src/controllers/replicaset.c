@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "controllers/controller.h"
+#include "controllers/ctlutil.h"
 #include "controllers/podutil.h"
 #include "lib/hmap.h"
 #include "lib/macro.h"
@@ -504,16 +505,6 @@ static json_int_t int_at(json_t *obj, const char *key) {
   return json_integer_value(json_object_get(obj, key));
 }
 
-static json_t *find_condition(json_t *status, const char *type) {
-  size_t i;
-  json_t *c;
-  json_array_foreach(json_object_get(status, "conditions"), i, c) {
-    if (streq_ptr(json_string_value(json_object_get(c, "type")), type))
-      return c;
-  }
-  return NULL;
-}
-
 /* kube's calculateStatus: a new status object. */
 static json_t *calculate_status(const json_t *owner, json_t *pods, const char *manage_err,
                                 long diff) {
@@ -561,7 +552,7 @@ static json_t *calculate_status(const json_t *owner, json_t *pods, const char *m
     if (!streq_ptr(json_string_value(json_object_get(p, "type")), "ReplicaFailure") || manage_err)
       json_array_append(conds, p);
   }
-  if (manage_err && !find_condition(old, "ReplicaFailure")) {
+  if (manage_err && !ctlutil_find_condition(old, "ReplicaFailure")) {
     _cleanup_free_ char *ts = timeutil_now();
     const char *reason = diff < 0 ? "FailedCreate" : diff > 0 ? "FailedDelete" : "";
     json_array_append_new(conds, json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "ReplicaFailure",

@@ -317,9 +317,11 @@ static int rq_sync(struct controller *c, const char *key) {
   }
   _cleanup_json_ json_t *want_hard = json_is_object(hard) ? json_deep_copy(hard) : json_object();
   json_t *status = json_object_get(quota, "status");
-  if (json_equal(json_object_get(status, "hard") ?: json_object(), want_hard) &&
-      same_quantities(json_object_get(status, "used") ?: json_object(), used) &&
-      json_object_size(json_object_get(status, "used")) == json_object_size(used))
+  _cleanup_json_ json_t *none = json_object();
+  json_t *have_hard = json_object_get(status, "hard"), *have_used = json_object_get(status, "used");
+  if (json_equal(have_hard ? have_hard : none, want_hard) &&
+      same_quantities(have_used ? have_used : none, used) &&
+      json_object_size(have_used) == json_object_size(used))
     return 0;
 
   _cleanup_json_ json_t *next = json_deep_copy(quota);

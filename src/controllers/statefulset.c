@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "controllers/controller.h"
+#include "controllers/ctlutil.h"
 #include "controllers/history.h"
 #include "controllers/podutil.h"
 #include "lib/selector.h"
@@ -432,23 +433,14 @@ static int update_status(struct sts_sync *s, const struct status_counts *sc, int
       streq_ptr(str(s->set, "status.updateRevision"), s->update_rev) &&
       int_at(status, "collisionCount", -1) == collisions)
     return 0;
-#define OMITZERO(v) ((v) ? json_integer(v) : json_null())
   _cleanup_json_ json_t *patch = json_pack(
       "{s:{s:I, s:o, s:o, s:o, s:I, s:s, s:s, s:I, s:o}}", "status", "replicas",
-      (json_int_t)sc->replicas, "readyReplicas", OMITZERO(sc->ready), "currentReplicas",
-      OMITZERO(current), "updatedReplicas", OMITZERO(sc->updated), "availableReplicas",
-      (json_int_t)sc->available, "currentRevision", cur_rev, "updateRevision", s->update_rev,
-      "collisionCount", (json_int_t)collisions, "observedGeneration", OMITZERO(gen));
-#undef OMITZERO
-  _cleanup_free_ char *sp = controller_path(STS_GROUP, s->ns, "statefulsets");
-  _cleanup_free_ char *path = xasprintf("%s/%s/status", sp, s->name);
-  _cleanup_free_ char *err = NULL;
-  int r = controller_patch(s->c, path, patch, false, NULL, &err);
-  if (r == -ENOENT)
-    return 0;
-  if (r < 0)
-    controller_log(s->c, "updating status of %s: %s", s->key, err ? err : strerror(-r));
-  return r;
+      (json_int_t)sc->replicas, "readyReplicas", ctlutil_int_or_null(sc->ready),
+      "currentReplicas", ctlutil_int_or_null(current), "updatedReplicas",
+      ctlutil_int_or_null(sc->updated), "availableReplicas", (json_int_t)sc->available,
+      "currentRevision", cur_rev, "updateRevision", s->update_rev, "collisionCount",
+      (json_int_t)collisions, "observedGeneration", ctlutil_int_or_null(gen));
+  return ctlutil_patch_status(s->c, STS_GROUP, s->ns, "statefulsets", s->name, patch);
 }
 
 static int ord_desc(const void *pa, const void *pb, void *set) {

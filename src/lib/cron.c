@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/strbuf.h"
+#include "lib/timeutil.h"
 
 /* robfig marks a field that started with "*" or "?" in its top bit; day matching reads it. */
 #define STAR_BIT (UINT64_C(1) << 63)
@@ -61,21 +62,6 @@ static void go_quote(struct strbuf *b, const char *s, size_t n) {
       strbuf_appendf(b, "\\%c", "abtnvfr"[c - '\a']);
     else if (c < 0x20 || c == 0x7f)
       strbuf_appendf(b, "\\x%02x", c);
-    else
-      strbuf_appendc(b, (char)c);
-  }
-  strbuf_appendc(b, '"');
-}
-
-/* time's own quote(): non-ASCII and control bytes as \xNN. */
-static void go_time_quote(struct strbuf *b, const char *s, size_t n) {
-  strbuf_appendc(b, '"');
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c >= 0x80 || c < 0x20)
-      strbuf_appendf(b, "\\x%02x", c);
-    else if (c == '"' || c == '\\')
-      strbuf_appendf(b, "\\%c", c);
     else
       strbuf_appendc(b, (char)c);
   }
@@ -220,107 +206,6 @@ static uint64_t all_bits(const struct bounds *r) {
   return bits | STAR_BIT;
 }
 
-/* ---- @every: time.ParseDuration ---- */
-
-static int duration_error(char **ret_err, const char *desc, const char *what, const char *u,
-                          size_t ulen, const char *orig) {
-  if (!ret_err)
-    return -EINVAL;
-  struct strbuf b = {0};
-  strbuf_appendf(&b, "failed to parse duration %s: time: %s", desc, what);
-  if (u) {
-    go_time_quote(&b, u, ulen);
-    strbuf_appends(&b, " in duration ");
-  }
-  go_time_quote(&b, orig, strlen(orig));
-  *ret_err = strbuf_take(&b, NULL);
-  return -EINVAL;
-}
-
-/* Parses a Go duration into whole seconds (sub-second parts truncated, as robfig does). */
-static int parse_duration(const char *desc, const char *orig, int64_t *ret_ns, char **ret_err) {
-  static const struct {
-    const char *name;
-    uint64_t ns;
-  } units[] = {{"ns", 1},       {"us", 1000},      {"\xc2\xb5s", 1000}, {"\xce\xbcs", 1000},
-               {"ms", 1000000}, {"s", 1000000000}, {"m", 60000000000},  {"h", 3600000000000}};
-  const uint64_t lim = UINT64_C(1) << 63;
-  const char *s = orig;
-  bool neg = false;
-  uint64_t d = 0;
-  if (*s == '-' || *s == '+')
-    neg = *s++ == '-';
-  if (streq(s, "0")) {
-    *ret_ns = 0;
-    return 0;
-  }
-  if (!*s)
-    return duration_error(ret_err, desc, "invalid duration ", NULL, 0, orig);
-  while (*s) {
-    uint64_t v = 0, f = 0;
-    double scale = 1;
-    if (!(*s == '.' || isdigit((unsigned char)*s)))
-      return duration_error(ret_err, desc, "invalid duration ", NULL, 0, orig);
-    const char *p = s;
-    for (; isdigit((unsigned char)*s); s++) {
-      if (v > lim / 10)
-        return duration_error(ret_err, desc, "invalid duration ", NULL, 0, orig);
-      v = v * 10 + (uint64_t)(*s - '0');
-      if (v > lim)
-        return duration_error(ret_err, desc, "invalid duration ", NULL, 0, orig);
-    }
-    bool pre = s != p, post = false;
-    if (*s == '.') {
-      p = ++s;
-      bool overflow = false;
-      for (; isdigit((unsigned char)*s); s++) {
-        if (overflow)
-          continue;
-        if (f > (lim - 1) / 10) {
-          overflow = true;
-          continue;
-        }
-        uint64_t y = f * 10 + (uint64_t)(*s - '0');
-        if (y > lim) {
-          overflow = true;
-          continue;
-        }
-        f = y;
-        scale *= 10;
-      }
-      post = s != p;
-    }
-    if (!pre && !post)
-      return duration_error(ret_err, desc, "invalid duration ", NULL, 0, orig);
-    p = s;
-    while (*s && *s != '.' && !isdigit((unsigned char)*s))
-      s++;
-    if (s == p)
-      return duration_error(ret_err, desc, "missing unit in duration ", NULL, 0, orig);
-    uint64_t unit = 0;
-    for (size_t i = 0; i < ARRAY_SIZE(units); i++)
-      if (strlen(units[i].name) == (size_t)(s - p) && memcmp(units[i].name, p, s - p) == 0)
-        unit = units[i].ns;
-    if (!unit)
-      return duration_error(ret_err, desc, "unknown unit ", p, s - p, orig);
-    if (v > lim / unit)
-      return duration_error(ret_err, desc, "invalid duration ", NULL, 0, orig);
-    v *= unit;
-    if (f > 0) {
-      v += (uint64_t)((double)f * ((double)unit / scale));
-      if (v > lim)
-        return duration_error(ret_err, desc, "invalid duration ", NULL, 0, orig);
-    }
-    d += v;
-    if (d > lim)
-      return duration_error(ret_err, desc, "invalid duration ", NULL, 0, orig);
-  }
-  if (!neg && d > lim - 1)
-    return duration_error(ret_err, desc, "invalid duration ", NULL, 0, orig);
-  *ret_ns = neg ? (int64_t)(0 - d) : (int64_t)d;
-  return 0;
-}
-
 /* ---- parsing ---- */
 
 static int parse_descriptor(const char *d, struct cron_schedule *s, char **ret_err) {
@@ -340,9 +225,9 @@ static int parse_descriptor(const char *d, struct cron_schedule *s, char **ret_e
         0, min, all_bits(&b_hour), all_bits(&b_dom), all_bits(&b_month), all_bits(&b_dow)};
   } else if (startswith(d, "@every ")) {
     int64_t ns;
-    int r = parse_duration(d, d + strlen("@every "), &ns, ret_err);
-    if (r < 0)
-      return r;
+    _cleanup_free_ char *why = NULL;
+    if (timeutil_parse_duration_msg(d + strlen("@every "), &ns, ret_err ? &why : NULL) < 0)
+      return set_error(ret_err, -EINVAL, "failed to parse duration %s: %s", d, why);
     /* Every(): at least a second, and whole seconds only. */
     s->every = ns < 1000000000 ? 1 : ns / 1000000000;
   } else {

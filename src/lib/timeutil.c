@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "lib/macro.h"
+#include "lib/strbuf.h"
 
 char *timeutil_format(time_t t) {
   struct tm tm;
@@ -160,49 +161,147 @@ char *timeutil_age(const char *timestamp, const struct timespec *now) {
   return xstrdup(timeutil_human_duration(ns, buf, sizeof(buf)));
 }
 
-int timeutil_parse_duration(const char *s, int64_t *ret_ns) {
+/* time's quote(): non-ASCII and control bytes as \xNN, as ParseDuration's errors show them. */
+static void go_time_quote(struct strbuf *b, const char *s, size_t n) {
+  strbuf_appendc(b, '"');
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x80 || c < 0x20)
+      strbuf_appendf(b, "\\x%02x", c);
+    else if (c == '"' || c == '\\')
+      strbuf_appendf(b, "\\%c", c);
+    else
+      strbuf_appendc(b, (char)c);
+  }
+  strbuf_appendc(b, '"');
+}
+
+/* Go's texts: `time: <what>"<orig>"`, or `time: unknown unit "<u>" in duration "<orig>"`. */
+static int duration_error(int r, char **ret_err, const char *what, const char *u, size_t ulen,
+                          const char *orig) {
+  if (!ret_err)
+    return r;
+  struct strbuf b = {0};
+  strbuf_appendf(&b, "time: %s", what);
+  if (u) {
+    go_time_quote(&b, u, ulen);
+    strbuf_appends(&b, " in duration ");
+  }
+  go_time_quote(&b, orig, strlen(orig));
+  *ret_err = strbuf_take(&b, NULL);
+  return r;
+}
+
+/* Integer arithmetic throughout, as time.ParseDuration, so that fractions round as Go's do
+ * and every overflow is caught where Go catches it. */
+int timeutil_parse_duration_msg(const char *orig, int64_t *ret_ns, char **ret_err) {
   static const struct {
-    const char *unit;
-    int64_t ns;
-  } units[] = {{"ns", 1},           {"us", 1000},          {"\xc2\xb5s", 1000},
-               {"\xce\xbcs", 1000}, {"ms", 1000000},       {"s", 1000000000LL},
-               {"m", 60000000000LL}, {"h", 3600000000000LL}};
-  if (!s || !*s)
-    return -EINVAL;
+    const char *name;
+    uint64_t ns;
+  } units[] = {{"ns", 1},       {"us", 1000},      {"\xc2\xb5s", 1000}, {"\xce\xbcs", 1000},
+               {"ms", 1000000}, {"s", 1000000000}, {"m", 60000000000},  {"h", 3600000000000}};
+  const uint64_t lim = UINT64_C(1) << 63;
+  if (!orig)
+    orig = "";
+  const char *s = orig;
   bool neg = false;
+  uint64_t d = 0;
   if (*s == '-' || *s == '+')
     neg = *s++ == '-';
-  if (strcmp(s, "0") == 0) {
+  if (streq(s, "0")) {
     *ret_ns = 0;
     return 0;
   }
   if (!*s)
-    return -EINVAL;
-  double total = 0;
+    return duration_error(-EINVAL, ret_err, "invalid duration ", NULL, 0, orig);
   while (*s) {
-    if (!((*s >= '0' && *s <= '9') || *s == '.'))
-      return -EINVAL;
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s)
-      return -EINVAL;
-    s = end;
-    size_t best = 0, best_len = 0;
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-      size_t l = strlen(units[i].unit);
-      /* "ms" must win over "m": take the longest unit that matches. */
-      if (strncmp(s, units[i].unit, l) == 0 && l > best_len) {
-        best = i;
-        best_len = l;
-      }
+    uint64_t v = 0, f = 0;
+    double scale = 1;
+    if (!(*s == '.' || (*s >= '0' && *s <= '9')))
+      return duration_error(-EINVAL, ret_err, "invalid duration ", NULL, 0, orig);
+    const char *p = s;
+    for (; *s >= '0' && *s <= '9'; s++) {
+      if (v > lim / 10)
+        return duration_error(-ERANGE, ret_err, "invalid duration ", NULL, 0, orig);
+      v = v * 10 + (uint64_t)(*s - '0');
+      if (v > lim)
+        return duration_error(-ERANGE, ret_err, "invalid duration ", NULL, 0, orig);
     }
-    if (!best_len)
-      return -EINVAL;
-    s += best_len;
-    total += v * (double)units[best].ns;
-    if (total > 9.2e18)
-      return -ERANGE;
+    bool pre = s != p, post = false;
+    if (*s == '.') {
+      p = ++s;
+      bool overflow = false;
+      /* Digits past what fits are dropped, not refused: Go keeps the precision it can. */
+      for (; *s >= '0' && *s <= '9'; s++) {
+        if (overflow)
+          continue;
+        if (f > (lim - 1) / 10) {
+          overflow = true;
+          continue;
+        }
+        uint64_t y = f * 10 + (uint64_t)(*s - '0');
+        if (y > lim) {
+          overflow = true;
+          continue;
+        }
+        f = y;
+        scale *= 10;
+      }
+      post = s != p;
+    }
+    if (!pre && !post)
+      return duration_error(-EINVAL, ret_err, "invalid duration ", NULL, 0, orig);
+    p = s;
+    while (*s && *s != '.' && !(*s >= '0' && *s <= '9'))
+      s++;
+    if (s == p)
+      return duration_error(-EINVAL, ret_err, "missing unit in duration ", NULL, 0, orig);
+    uint64_t unit = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+      if (strlen(units[i].name) == (size_t)(s - p) && memcmp(units[i].name, p, s - p) == 0)
+        unit = units[i].ns;
+    if (!unit)
+      return duration_error(-EINVAL, ret_err, "unknown unit ", p, s - p, orig);
+    if (v > lim / unit)
+      return duration_error(-ERANGE, ret_err, "invalid duration ", NULL, 0, orig);
+    v *= unit;
+    if (f > 0) {
+      v += (uint64_t)((double)f * ((double)unit / scale));
+      if (v > lim)
+        return duration_error(-ERANGE, ret_err, "invalid duration ", NULL, 0, orig);
+    }
+    d += v;
+    if (d > lim)
+      return duration_error(-ERANGE, ret_err, "invalid duration ", NULL, 0, orig);
   }
-  *ret_ns = (int64_t)(neg ? -total : total);
+  if (!neg && d > lim - 1)
+    return duration_error(-ERANGE, ret_err, "invalid duration ", NULL, 0, orig);
+  *ret_ns = neg ? (int64_t)(0 - d) : (int64_t)d;
   return 0;
+}
+
+int timeutil_parse_duration(const char *s, int64_t *ret_ns) {
+  return timeutil_parse_duration_msg(s, ret_ns, NULL);
+}
+
+struct timespec timeutil_deadline(clockid_t clock, long long ms) {
+  struct timespec ts;
+  clock_gettime(clock, &ts);
+  ts.tv_sec += (time_t)(ms / 1000);
+  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+  /* A negative ms leaves tv_nsec below zero, which pthread_cond_timedwait refuses. */
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  } else if (ts.tv_nsec < 0) {
+    ts.tv_sec--;
+    ts.tv_nsec += 1000000000L;
+  }
+  return ts;
+}
+
+long long timeutil_now_ms(clockid_t clock) {
+  struct timespec ts;
+  clock_gettime(clock, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -3,7 +3,10 @@
  * and the human age the AGE column of `kubectl get` shows (apimachinery's
  * duration.HumanDuration: "0s", "59s", "5m12s", "3h", "2d5h", "3y2d").
  *
- * All functions are thread-safe (they use gmtime_r/timegm only). Nothing here logs. */
+ * Also Go's duration syntax, and deadlines for timed waits.
+ *
+ * All functions are thread-safe (they use gmtime_r/timegm/clock_gettime only). Nothing here
+ * logs. */
 #pragma once
 
 #include <stdint.h>
@@ -32,7 +35,19 @@ const char *timeutil_human_duration(int64_t ns, char *buf, size_t size);
  * "<unknown>" when the timestamp is NULL, empty or unparseable. Caller frees. */
 char *timeutil_age(const char *timestamp, const struct timespec *now);
 
-/* Parses a Go duration ("300ms", "1.5h", "2h45m", "-1m", "0") into nanoseconds, as
+/* Parses a Go duration ("300ms", "1.5h", "2h45m", "-1m", "0") into nanoseconds, exactly as
  * time.ParseDuration: units ns, us (µs), ms, s, m, h; a unit on every number but a lone
  * "0". 0, or -EINVAL for bad syntax, -ERANGE on overflow. */
 int timeutil_parse_duration(const char *s, int64_t *ret_ns);
+/* The same, and on failure, when ret_err is non-NULL, Go's error text in *ret_err (caller
+ * frees): `time: invalid duration "5x5"`, `time: missing unit in duration "10"`,
+ * `time: unknown unit "x" in duration "1x"`. */
+int timeutil_parse_duration_msg(const char *s, int64_t *ret_ns, char **ret_err);
+
+/* The absolute time ms milliseconds from now on clock, for pthread_cond_timedwait with a
+ * condition variable on that clock (CLOCK_REALTIME unless set with
+ * pthread_condattr_setclock). ms may be negative (a deadline already past). */
+struct timespec timeutil_deadline(clockid_t clock, long long ms);
+
+/* clock's current time in milliseconds. */
+long long timeutil_now_ms(clockid_t clock);

@@ -10,19 +10,6 @@ cluster_up
 # hollow.ckube.io/exit-code is not 0.
 hollow_up nodes --count 3
 
-ok() { echo "ok - $*"; }
-# poll SECONDS CMD...: retries CMD until it succeeds or the deadline passes.
-poll() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.5
-  done
-}
-check() { # check WHAT CMD...
-  local what=$1; shift
-  if "$@" >/dev/null 2>&1; then ok "$what"; else echo "not ok - $what"; checks_failed=$((checks_failed + 1)); fi
-}
 jp() { k get "$@" 2>/dev/null; }
 
 cronjob() { # cronjob NS NAME RUN_SECONDS EXTRA_SPEC_YAML

@@ -6,16 +6,6 @@
 # its progress deadline, the Recreate strategy, and revisionHistoryLimit clean-up.
 source "$(dirname "$0")/cluster-lib.sh"
 
-step() {
-  local what=$1
-  if wait_for "$@"; then echo "ok - $what"; else echo "not ok - $what"; fi
-}
-last_failed=0
-verdict() {
-  if [ "$checks_failed" -gt "$last_failed" ]; then echo "not ok - $1"; else echo "ok - $1"; fi
-  last_failed=$checks_failed
-}
-
 N=dep
 kn() { k -n "$N" "$@"; }
 # ReplicaSets of a Deployment (by its app label): "name replicas revision image" lines,

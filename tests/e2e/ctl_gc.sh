@@ -6,15 +6,6 @@
 # only the garbage collector and the ReplicaSet controller act.
 source "$(dirname "$0")/cluster-lib.sh"
 
-step() {
-  local what=$1
-  if wait_for "$@"; then echo "ok - $what"; else echo "not ok - $what"; fi
-}
-last_failed=0
-verdict() {
-  if [ "$checks_failed" -gt "$last_failed" ]; then echo "not ok - $1"; else echo "ok - $1"; fi
-  last_failed=$checks_failed
-}
 n_pods() { k -n gc get pods -l "$1" -o name | wc -l; }
 pods_are() { [ "$(n_pods "$1")" = "$2" ]; }
 gone() { ! k -n gc get "$1" >/dev/null 2>&1; }

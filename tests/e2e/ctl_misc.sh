@@ -7,16 +7,6 @@
 # local-path provisioning for a pod, and a namespace emptied and removed on delete.
 source "$(dirname "$0")/cluster-lib.sh"
 
-last_failed=0
-step() {
-  local what=$1
-  if wait_for "$@"; then echo "ok - $what"; else echo "not ok - $what"; fi
-  last_failed=$checks_failed
-}
-verdict() {
-  if [ "$checks_failed" -gt "$last_failed" ]; then echo "not ok - $1"; else echo "ok - $1"; fi
-  last_failed=$checks_failed
-}
 # jp NS KIND/NAME JSONPATH: one field, empty when the object is missing.
 jp() { k -n "$1" get "$2" -o jsonpath="$3" 2>/dev/null; }
 is() { [ "$(jp "$1" "$2" "$3")" = "$4" ]; }

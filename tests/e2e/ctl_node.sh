@@ -2,51 +2,13 @@
 # Hollow nodes and the node controllers (nodeipam, nodelifecycle, podgc), end to end: a
 # server of its own with a short node-monitor grace period, two `ckube agent --hollow`
 # processes, driven by the real kubectl. Pods are bound by hand (spec.nodeName), so no
-# scheduler runs. Usage: tests/e2e/ctl_node.sh [path/to/ckube]
-# CKUBE_AGENT may name another command that takes the agent flags (default "ckube agent").
-here=$(cd "$(dirname "$0")" && pwd)
-KUBECTL=${KUBECTL:-kubectl}
-. "$here/lib.sh"
+# scheduler runs. Usage: tests/e2e/ctl_node.sh [path/to/ckube] (CKUBE_AGENT, KEEP_LOGS: see
+# cluster-lib.sh).
+source "$(dirname "$0")/cluster-lib.sh"
 set +e
-bin=$(realpath "${1:-build/ckube}")
-read -r -a agent_cmd <<<"${CKUBE_AGENT:-$bin agent}"
-work=$(mktemp -d /tmp/ckube-ctl-node.XXXXXX)
-server_pid='' agent_a='' agent_b=''
-stop_pid() { # stop_pid PID: SIGTERM, then wait for it
-  [ -n "$1" ] && kill -0 "$1" 2>/dev/null && { kill -TERM "$1"; wait "$1" 2>/dev/null; }
-}
-cleanup() {
-  stop_pid "$agent_a"
-  stop_pid "$agent_b"
-  stop_pid "$server_pid"
-  [ -n "${KEEP_LOGS:-}" ] && cp "$work"/*.log "$KEEP_LOGS"/ 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-export KUBECONFIG=$work/kubeconfig.yaml HOME=$work KUBECACHEDIR=$work/cache
 # The hollow kubelets renew their Leases every 10 s, so the grace period must be longer.
-"$bin" server --data-dir "$work" --https-listen-port "$port" --disable-agent \
-  --disable-scheduler --node-monitor-grace-period 20s >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do k get ns default >/dev/null 2>&1 && break; sleep 0.1; done
+cluster_up --disable-scheduler --node-monitor-grace-period 20s
 
-ok() { echo "ok - $*"; }
-# poll SECONDS CMD...: retries CMD until it succeeds or the deadline passes.
-poll() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.5
-  done
-}
-# check WHAT CMD...: one test line from a command's success.
-check() {
-  local what=$1
-  shift
-  if "$@"; then ok "$what"; else echo "not ok - $what"; checks_failed=$((checks_failed + 1)); fi
-}
 # eq WHAT ACTUAL EXPECTED / like WHAT ACTUAL REGEX: test lines with the difference shown.
 eq() {
   if [ "$2" = "$3" ]; then ok "$1"; else echo "not ok - $1"; check_report "$1" "" "$3" "$2"; fi
@@ -57,12 +19,8 @@ like() {
 jp() { k get "$@" 2>/dev/null; }
 field_is() { [ "$(jp "${@:3}" -o jsonpath="$1")" = "$2" ]; } # field_is JSONPATH VALUE RES...
 
-"${agent_cmd[@]}" --hollow --count 3 --kubeconfig "$KUBECONFIG" --node-labels tier=hollow \
-  >"$work/agent-a.log" 2>&1 &
-agent_a=$!
-"${agent_cmd[@]}" --hollow --count 1 --first-index 3 --kubeconfig "$KUBECONFIG" \
-  --node-taints dedicated=e2e:NoSchedule >"$work/agent-b.log" 2>&1 &
-agent_b=$!
+hollow_up a --count 3 --node-labels tier=hollow
+hollow_up b --count 1 --first-index 3 --node-taints dedicated=e2e:NoSchedule
 
 ready_nodes() { [ "$(jp nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True)" = 4 ]; }
 check "four hollow nodes register and are Ready" poll 60 ready_nodes
@@ -191,8 +149,7 @@ spec:
 YAML
 check "pods on hollow-3 run" poll 60 field_is '{.status.phase}' Running pod -n nodes victim
 check "(survivor too)" poll 60 field_is '{.status.phase}' Running pod -n nodes survivor
-stop_pid "$agent_b"
-agent_b=
+hollow_stop b
 not_ready() { k get node hollow-3 | grep -q ' NotReady '; }
 check "a node whose agent stopped becomes NotReady" poll 90 not_ready
 eq "Ready is Unknown: NodeStatusUnknown" "$(jp node hollow-3 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].reason} {.status.conditions[?(@.type=="Ready")].message}')" \
@@ -210,9 +167,7 @@ eq "its pods are marked not Ready" "$(jp pod -n nodes survivor -o jsonpath='{.st
 like "NodeNotReady event" "$(k get events --field-selector involvedObject.name=hollow-3)" \
   "NodeNotReady +node/hollow-3 +Node hollow-3 status is now: NodeNotReady"
 
-"${agent_cmd[@]}" --hollow --count 1 --first-index 3 --kubeconfig "$KUBECONFIG" \
-  --node-taints dedicated=e2e:NoSchedule >"$work/agent-b2.log" 2>&1 &
-agent_b=$!
+hollow_up b2 --count 1 --first-index 3 --node-taints dedicated=e2e:NoSchedule
 back() { k get node hollow-3 | grep -q ' Ready '; }
 check "a restarted agent brings the node back Ready" poll 60 back
 no_taint() { ! jp node hollow-3 -o jsonpath='{.spec.taints[*].key}' | grep -q unreachable; }
@@ -223,10 +178,8 @@ check "the evicted pod is finalized by the returning agent" poll 60 gone
 check "the surviving pod is Ready again" poll 60 field_is '{.status.conditions[?(@.type=="Ready")].status}' True pod -n nodes survivor
 
 # ---- a stopped agent leaves its nodes ----
-kill -TERM "$agent_a"
-wait "$agent_a"
+hollow_stop a
 eq "the agent exits 0 on SIGTERM" "$?" 0
-agent_a=
 eq "its nodes stay" "$(jp nodes -o name | wc -l)" 4
 
 finish

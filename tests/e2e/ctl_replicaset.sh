@@ -5,18 +5,6 @@
 # the orphans, status columns once pods are ready, and ReplicaFailure when creates fail.
 source "$(dirname "$0")/cluster-lib.sh"
 
-# step WHAT SECONDS CMD...: waits for CMD and prints the TAP-style verdict.
-step() {
-  local what=$1
-  if wait_for "$@"; then echo "ok - $what"; else echo "not ok - $what"; fi
-}
-# verdict WHAT: "ok"/"not ok" for the check just made (checks_failed grew or not).
-last_failed=0
-verdict() {
-  if [ "$checks_failed" -gt "$last_failed" ]; then echo "not ok - $1"; else echo "ok - $1"; fi
-  last_failed=$checks_failed
-}
-
 # Live (not terminating) pods of the namespace with a label selector: "name owner" lines.
 live_pods() {
   k -n rs get pods -l "$1" -o json |

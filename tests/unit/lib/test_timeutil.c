@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdlib.h>
 
 #include "lib/macro.h"
 #include "lib/timeutil.h"
@@ -110,12 +111,43 @@ static void test_parse_duration(void **state) {
   assert_int_equal(timeutil_parse_duration("999999999h", &v), -ERANGE);
 }
 
+static void test_duration_messages(void **state) {
+  (void)state;
+  int64_t v;
+  char *err = NULL;
+  assert_int_equal(timeutil_parse_duration_msg("1x", &v, &err), -EINVAL);
+  assert_string_equal(err, "time: unknown unit \"x\" in duration \"1x\"");
+  free(err);
+  err = NULL;
+  assert_int_equal(timeutil_parse_duration_msg("5", &v, &err), -EINVAL);
+  assert_string_equal(err, "time: missing unit in duration \"5\"");
+  free(err);
+  err = NULL;
+  assert_int_equal(timeutil_parse_duration_msg("1.5s", &v, &err), 0);
+  assert_true(v == 1500000000LL);
+  assert_null(err);
+}
+
+static void test_deadline(void **state) {
+  (void)state;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  struct timespec d = timeutil_deadline(CLOCK_MONOTONIC, 1500);
+  long long diff = (d.tv_sec - now.tv_sec) * 1000LL + (d.tv_nsec - now.tv_nsec) / 1000000;
+  assert_true(diff >= 1500 && diff < 1600);
+  assert_true(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+  long long a = timeutil_now_ms(CLOCK_MONOTONIC), b = timeutil_now_ms(CLOCK_MONOTONIC);
+  assert_true(b >= a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_human_duration),
       cmocka_unit_test(test_format_parse),
       cmocka_unit_test(test_age),
       cmocka_unit_test(test_parse_duration),
+      cmocka_unit_test(test_duration_messages),
+      cmocka_unit_test(test_deadline),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

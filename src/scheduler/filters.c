@@ -657,8 +657,10 @@ char *sched_format_fit_error(const struct sched_diagnosis *d, const char *postfi
     free(items);
     strbuf_appendc(&b, '.');
   }
+  /* kube appends the PostFilter message with the same " %v." separator, so a preemption
+   * message (itself a FitError text ending in '.') ends in "..". */
   if (postfilter_msg && *postfilter_msg)
-    strbuf_appendf(&b, " %s", postfilter_msg);
+    strbuf_appendf(&b, " %s.", postfilter_msg);
   return strbuf_take(&b, NULL);
 }
 

@@ -381,8 +381,9 @@ void sched_diagnosis_add(struct sched_diagnosis *d, const struct sched_status *s
 
 /* Kube's FitError text: "0/N nodes are available: <prefilter msg>." or "0/N nodes are
  * available: <count reason>, ... ." with the "count reason" strings sorted as strings;
- * then, when postfilter_msg is non-NULL, " " + postfilter_msg (which the driver takes from
- * sched_preempt_message or sched_preempt's ineligibility text). Caller frees. */
+ * then, when postfilter_msg is non-NULL, " " + postfilter_msg + "." (which the driver takes
+ * from sched_preempt_message or sched_preempt's ineligibility text; both end in '.' already,
+ * so kube's messages end in ".."). Caller frees. */
 char *sched_format_fit_error(const struct sched_diagnosis *d, const char *postfilter_msg);
 
 /* The preemption part: "preemption: " followed by the FitError text of the preemption

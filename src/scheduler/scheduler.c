@@ -273,7 +273,9 @@ static void schedule_one(struct scheduler *s, json_t *queued) {
     sched_queue_requeue(s->queue, key, true);
   } else {
     j->kind = JOB_UNSCHEDULABLE;
-    j->message = sched_format_fit_error(&res.diag, pre.message);
+    /* kube's ErrNoNodesAvailable: no FitError (and no preemption) without nodes. */
+    j->message = r == -ENODEV ? xstrdup("no nodes available to schedule pods")
+                              : sched_format_fit_error(&res.diag, pre.message);
     sched_queue_requeue(s->queue, key, true);
   }
   push_job(s, j);
@@ -385,7 +387,8 @@ static void do_preempt(struct scheduler *s, struct job *j) {
     rest_do(s->client, &(struct rest_request){.method = "DELETE", .path = path}, &resp, NULL);
     if (victim)
       event_record(s->events, victim, "Pod", "v1", "Normal", "Preempted",
-                   "Preempted by pod %s", json_path_str(j->pod, "metadata.uid") ?: name);
+                   "Preempted by pod %s on node %s",
+                   json_path_str(j->pod, "metadata.uid") ?: name, j->node);
   }
   set_pod_scheduled_false(s, j->pod, "Unschedulable", j->message, j->node);
   event_record(s->events, j->pod, "Pod", "v1", "Warning", "FailedScheduling", "%s",

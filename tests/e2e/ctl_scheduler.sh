@@ -35,6 +35,12 @@ cond() {
     -o jsonpath='{range .status.conditions[?(@.type=="PodScheduled")]}{.status}/{.reason}/{.message}{end}' \
     2>/dev/null
 }
+# podstate NS POD: "NODE|PodScheduled status/reason/message" in one request (polls are
+# kept to one kubectl run each: the suite runs many side by side).
+podstate() {
+  k -n "$1" get pod "$2" -o jsonpath='{.spec.nodeName}|{range .status.conditions[?(@.type=="PodScheduled")]}{.status}/{.reason}/{.message}{end}' \
+    2>/dev/null
+}
 
 # check_has WHAT ACTUAL LINE: some line of ACTUAL is exactly LINE.
 check_has() { grep -qxF -- "$3" <<<"$2" || check_report "$1" " (one line)" "$3" "$2"; }
@@ -46,19 +52,22 @@ poll() {
   while :; do
     "$@" >/dev/null 2>&1 && return 0
     [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.3
+    sleep 0.5
   done
 }
 
 _landed() {
   local n
   n=$(node_of "$1" "$2")
-  [[ -n "$n" && "$n" =~ ^($3)$ ]] && events "$1" "$2" Scheduled | grep -qxF "Successfully assigned $1/$2 to $n"
+  [[ -n "$n" && "$n" =~ ^($3)$ ]] && poll 10 _scheduled_event "$1" "$2" "$n"
+}
+_scheduled_event() {
+  events "$1" "$2" Scheduled | grep -qxF "Successfully assigned $1/$2 to $3"
 }
 # expect_scheduled NS POD NODE-REGEX: the pod is bound to a matching node and has the
 # Scheduled event naming it.
 expect_scheduled() {
-  if poll 30 _landed "$@"; then
+  if poll 60 _landed "$@"; then
     echo "ok - $1/$2 scheduled to $(node_of "$1" "$2")"
   else
     check_report "$1/$2 scheduled to a node matching ^($3)\$ with a Scheduled event" "" \
@@ -69,15 +78,15 @@ expect_scheduled() {
 }
 
 _unschedulable() {
-  [ "$(cond "$1" "$2")" = "False/Unschedulable/$3" ] && [ -z "$(node_of "$1" "$2")" ] &&
+  [ "$(podstate "$1" "$2")" = "|False/Unschedulable/$3" ] &&
     events "$1" "$2" FailedScheduling | grep -qxF -- "$3"
 }
 # expect_unschedulable NS POD MESSAGE: the pod stays unbound with PodScheduled=False,
 # reason Unschedulable and MESSAGE, and a FailedScheduling event with exactly MESSAGE.
-_pending() { [[ "$(cond "$1" "$2")" == False/Unschedulable/* ]] && [ -n "$(events "$1" "$2" FailedScheduling)" ]; }
+_pending() { [[ "$(podstate "$1" "$2")" == "|False/Unschedulable/"* ]] && [ -n "$(events "$1" "$2" FailedScheduling)" ]; }
 expect_unschedulable() {
   # A failing attempt shows within seconds; then the message gets a few seconds to settle.
-  if poll 30 _pending "$@" && poll 5 _unschedulable "$@"; then
+  if poll 60 _pending "$@" && poll 10 _unschedulable "$@"; then
     echo "ok - $1/$2 unschedulable with kube's message"
   else
     check_report "$1/$2 unschedulable: condition and FailedScheduling event" "" \
@@ -102,6 +111,7 @@ bg() {
     set -E
     trap 'echo "not ok - $name: command failed at line $LINENO"; exit $((checks_failed + 1))' ERR
     "$@"
+    echo "# $name done at ${SECONDS}s"
     exit $((checks_failed > 200 ? 200 : checks_failed))
   ) >"$CLUSTER_DIR/t-$name.out" 2>&1 &
   bg_pids+=($!)
@@ -465,7 +475,7 @@ t_preemption() {
   pod $ns hp '{}' "$(jq -cn --argjson s "$s" '$s + {priorityClassName: "e2e-high"}')" \
     '{"resources": {"requests": {"cpu": "500m"}}}'
   uid=$(k -n $ns get pod hp -o jsonpath='{.metadata.uid}')
-  one_gone() { [ "$(k -n $ns get pods v1 v2 --ignore-not-found --no-headers | wc -l)" = 1 ]; }
+  one_gone() { [ "$(k -n "$ns" get pods v1 v2 --ignore-not-found --no-headers | wc -l)" = 1 ]; }
   if poll 30 one_gone; then echo "ok - one low-priority pod preempted"; else
     check_report "exactly one victim deleted" "" "1 of v1 v2 left" "$(k -n $ns get pods -o wide)"
   fi

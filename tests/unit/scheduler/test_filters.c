@@ -389,9 +389,9 @@ static void test_volume_binding(void **state) {
       {"bound", NULL},
       {"later", NULL},
       {"now", "0/2 nodes are available: pod has unbound immediate PersistentVolumeClaims. "
-              "preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."},
+              "preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.."},
       {"gone", "0/2 nodes are available: persistentvolumeclaim \"gone\" not found. preemption: "
-               "0/2 nodes are available: 2 Preemption is not helpful for scheduling."},
+               "0/2 nodes are available: 2 Preemption is not helpful for scheduling.."},
   };
   for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
     _cleanup_free_ char *spec = xasprintf(
@@ -443,7 +443,7 @@ static void test_message(void **state) {
       msg, "0/3 nodes are available: 1 node(s) had untolerated taint "
            "{node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu. preemption: 0/3 nodes "
            "are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims "
-           "found for incoming pod.");
+           "found for incoming pod..");
   _cleanup_free_ char *plain = sched_format_fit_error(&d, NULL);
   assert_string_equal(plain, "0/3 nodes are available: 1 node(s) had untolerated taint "
                              "{node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu.");

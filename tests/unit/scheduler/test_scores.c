@@ -194,7 +194,7 @@ static void test_find_nodes(void **state) {
                             "{node-role.kubernetes.io/control-plane: }, 3 Insufficient cpu. "
                             "preemption: 0/4 nodes are available: 1 Preemption is not "
                             "helpful for scheduling, 3 No preemption victims found for "
-                            "incoming pod.");
+                            "incoming pod..");
   sched_preemption_clear(&pre);
   sched_result_clear(&r);
   sched_cycle_free(c);
@@ -294,7 +294,7 @@ static void test_preemption(void **state) {
   assert_int_equal(sched_preempt(s, c, &r, &pre), -ENOSPC);
   _cleanup_free_ char *msg = sched_format_fit_error(&r.diag, pre.message);
   assert_string_equal(msg, "0/3 nodes are available: 3 Insufficient cpu. preemption: not "
-                           "eligible due to preemptionPolicy=Never.");
+                           "eligible due to preemptionPolicy=Never..");
   sched_preemption_clear(&pre);
   sched_result_clear(&r);
   sched_cycle_free(c);

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/cluster-lib.sh"
 etcd_dir=$CLUSTER_DIR/etcd
 endpoints=$("$here/etcd-cluster.sh" "$etcd_dir") || exit 1
-stop_etcd() { kill $(cat "$etcd_dir/pids") 2>/dev/null; wait 2>/dev/null || true; }
+stop_etcd() { "$here/etcd-stop.sh" "$etcd_dir"; }
 trap 'rc=$?; set +e; cluster_cleanup_both; stop_etcd; (exit $rc); cluster_cleanup' EXIT INT TERM
 pids=()
 cluster_cleanup_both() {

@@ -3,7 +3,7 @@
 # $ETCD_ENDPOINTS and replace the word ETCD among the command's arguments.
 set -uo pipefail
 dir=$(mktemp -d /tmp/ckube-etcd.XXXXXX)
-cleanup() { [ -f "$dir/pids" ] && kill $(cat "$dir/pids") 2>/dev/null; wait 2>/dev/null; sleep 0.3; rm -rf "$dir"; }
+cleanup() { "$(dirname "$0")/etcd-stop.sh" "$dir"; rm -rf "$dir"; }
 trap cleanup EXIT INT TERM
 ETCD_ENDPOINTS=$("$(dirname "$0")/etcd-cluster.sh" "$dir") || { echo "with-etcd: 0 passed, 1 failed"; exit 1; }
 export ETCD_ENDPOINTS

@@ -1,5 +1,4 @@
-/* job.c — the Job controller (kube's JobController of 1.32) and the TTL-after-finished
- * controller.
+/* job.c — the Job controller (kube's JobController of 1.32).
  *
  * Pods are counted with the batch.kubernetes.io/job-tracking finalizer, as kube counts
  * them: a finished pod's UID first goes to status.uncountedTerminatedPods, then its
@@ -30,7 +29,6 @@
 #include "lib/timeutil.h"
 
 #define TRACKING_FINALIZER "batch.kubernetes.io/job-tracking"
-#define INDEX_KEY "batch.kubernetes.io/job-completion-index"
 #define POD_OWNER_INDEX "job-controller-uid"
 #define JOBS_PATH "/apis/batch/v1/jobs"
 #define PODS_PATH "/api/v1/pods"
@@ -40,168 +38,7 @@
 #define BATCH_MS 1000
 #define MAX_UNCOUNTED 500
 #define MAX_CREATE_DELETE 500
-#define BACKOFF_BASE_MS 10000L
-#define BACKOFF_MAX_MS 360000L
 #define PARALLEL_MAX 16
-
-/* ---- pure helpers (job.h) ---- */
-
-long job_backoff_delay_ms(unsigned failures) {
-  if (failures == 0)
-    return 0;
-  long d = BACKOFF_BASE_MS;
-  for (unsigned i = 1; i < failures; i++) {
-    d *= 2;
-    if (d >= BACKOFF_MAX_MS)
-      return BACKOFF_MAX_MS;
-  }
-  return d;
-}
-
-long job_backoff_remaining_ms(unsigned failures, int64_t last_failure_ms, int64_t now_ms) {
-  long d = job_backoff_delay_ms(failures);
-  int64_t elapsed = now_ms - last_failure_ms;
-  if (d == 0 || elapsed >= d)
-    return 0;
-  return (long)(d - elapsed);
-}
-
-void job_indexes_clear(struct job_indexes *s) {
-  free(s->iv);
-  *s = (struct job_indexes){0};
-}
-
-static void indexes_append(struct job_indexes *s, int first, int last) {
-  if (s->n > 0 && s->iv[s->n - 1].last >= first - 1) {
-    if (last > s->iv[s->n - 1].last)
-      s->iv[s->n - 1].last = last;
-    return;
-  }
-  s->iv = xgrow(s->iv, s->n, &s->cap, sizeof(*s->iv));
-  s->iv[s->n++] = (struct job_interval){first, last};
-}
-
-static bool parse_index(const char *s, size_t len, int *ret) {
-  if (len == 0 || len > 9)
-    return false;
-  int v = 0;
-  for (size_t i = 0; i < len; i++) {
-    if (s[i] < '0' || s[i] > '9')
-      return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  *ret = v;
-  return true;
-}
-
-void job_indexes_parse(const char *str, int completions, struct job_indexes *s) {
-  s->n = 0;
-  if (!str)
-    return;
-  const char *p = str;
-  while (*p) {
-    const char *end = strchr(p, ',');
-    size_t len = end ? (size_t)(end - p) : strlen(p);
-    const char *dash = memchr(p, '-', len);
-    int first, last;
-    bool ok;
-    if (dash) {
-      ok = parse_index(p, (size_t)(dash - p), &first) &&
-           parse_index(dash + 1, len - (size_t)(dash - p) - 1, &last) && last >= first;
-    } else {
-      ok = parse_index(p, len, &first);
-      last = first;
-    }
-    if (ok) {
-      if (first >= completions)
-        break;
-      if (last >= completions)
-        last = completions - 1;
-      /* Out-of-order parts are ignored, as kube's parser only appends. */
-      if (s->n == 0 || first > s->iv[s->n - 1].last)
-        indexes_append(s, first, last);
-    }
-    if (!end)
-      break;
-    p = end + 1;
-  }
-}
-
-bool job_indexes_has(const struct job_indexes *s, int ix) {
-  size_t lo = 0, hi = s->n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (s->iv[mid].last >= ix)
-      hi = mid;
-    else
-      lo = mid + 1;
-  }
-  return hi < s->n && s->iv[hi].first <= ix;
-}
-
-void job_indexes_add(struct job_indexes *s, int ix) {
-  if (ix < 0 || job_indexes_has(s, ix))
-    return;
-  size_t pos = 0;
-  while (pos < s->n && s->iv[pos].last < ix)
-    pos++;
-  bool join_prev = pos > 0 && s->iv[pos - 1].last == ix - 1;
-  bool join_next = pos < s->n && s->iv[pos].first == ix + 1;
-  if (join_prev && join_next) {
-    s->iv[pos - 1].last = s->iv[pos].last;
-    memmove(&s->iv[pos], &s->iv[pos + 1], (s->n - pos - 1) * sizeof(*s->iv));
-    s->n--;
-  } else if (join_prev) {
-    s->iv[pos - 1].last = ix;
-  } else if (join_next) {
-    s->iv[pos].first = ix;
-  } else {
-    s->iv = xgrow(s->iv, s->n, &s->cap, sizeof(*s->iv));
-    memmove(&s->iv[pos + 1], &s->iv[pos], (s->n - pos) * sizeof(*s->iv));
-    s->iv[pos] = (struct job_interval){ix, ix};
-    s->n++;
-  }
-}
-
-long job_indexes_total(const struct job_indexes *s) {
-  long t = 0;
-  for (size_t i = 0; i < s->n; i++)
-    t += (long)s->iv[i].last - s->iv[i].first + 1;
-  return t;
-}
-
-char *job_indexes_format(const struct job_indexes *s) {
-  size_t cap = s->n * 24 + 1, len = 0;
-  char *out = xmalloc(cap);
-  out[0] = '\0';
-  for (size_t i = 0; i < s->n; i++) {
-    const struct job_interval *v = &s->iv[i];
-    len += (size_t)snprintf(out + len, cap - len, "%s%d", i ? "," : "", v->first);
-    if (v->last > v->first)
-      len += (size_t)snprintf(out + len, cap - len, "%c%d", v->last == v->first + 1 ? ',' : '-',
-                              v->last);
-  }
-  return out;
-}
-
-int job_pod_completion_index(const json_t *pod) {
-  /* Not json_path: the annotation key has dots. */
-  const json_t *ann = json_path((json_t *)pod, "metadata.annotations");
-  const char *v = json_string_value(json_object_get(ann, INDEX_KEY));
-  int ix;
-  if (!v || !parse_index(v, strlen(v), &ix))
-    return -1;
-  return ix;
-}
-
-char *job_pod_generate_name(const char *job_name, int index) {
-  char suffix[24];
-  int n = snprintf(suffix, sizeof(suffix), "-%d-", index);
-  size_t keep = strlen(job_name);
-  if (keep + (size_t)n > 58)
-    keep = 58 - (size_t)n;
-  return xasprintf("%.*s%s", (int)keep, job_name, suffix);
-}
 
 /* ---- small JSON and pod helpers ---- */
 
@@ -258,7 +95,7 @@ static bool condition_true(const json_t *obj_status, const char *type) {
   return c && streq(jstr(c, "status"), "True");
 }
 
-static bool job_finished(const json_t *job) {
+bool job_finished(const json_t *job) {
   const json_t *st = json_object_get(job, "status");
   return condition_true(st, "Complete") || condition_true(st, "Failed");
 }
@@ -844,8 +681,8 @@ static json_t *pod_from_template(struct jctx *jc, const json_t *tmpl, int index)
   if (index >= 0) {
     char ixs[16];
     snprintf(ixs, sizeof(ixs), "%d", index);
-    json_object_set_new(json_object_ensure(md, "annotations"), INDEX_KEY, json_string(ixs));
-    json_object_set_new(json_object_ensure(md, "labels"), INDEX_KEY, json_string(ixs));
+    json_object_set_new(json_object_ensure(md, "annotations"), JOB_INDEX_KEY, json_string(ixs));
+    json_object_set_new(json_object_ensure(md, "labels"), JOB_INDEX_KEY, json_string(ixs));
     json_object_set_new(spec, "hostname", json_sprintf("%s-%d", job_name(jc), index));
     /* JOB_COMPLETION_INDEX from the index label (PodIndexLabel is on in 1.32). */
     static const char *const lists[] = {"initContainers", "containers"};
@@ -860,7 +697,7 @@ static json_t *pod_from_template(struct jctx *jc, const json_t *tmpl, int index)
           json_array_append_new(
               env, json_pack("{s:s, s:{s:{s:s}}}", "name", "JOB_COMPLETION_INDEX", "valueFrom",
                              "fieldRef", "fieldPath",
-                             "metadata.labels['" INDEX_KEY "']"));
+                             "metadata.labels['" JOB_INDEX_KEY "']"));
       }
     }
   }
@@ -963,7 +800,7 @@ static size_t pods_for_removal(struct jctx *jc, long at_least, json_t ***ret) {
 static size_t first_pending_indexes(struct jctx *jc, long count, int **ret) {
   struct job_indexes busy = {0};
   for (size_t i = 0; i < jc->succ.n; i++)
-    indexes_append(&busy, jc->succ.iv[i].first, jc->succ.iv[i].last);
+    job_indexes_append(&busy, jc->succ.iv[i].first, jc->succ.iv[i].last);
   for (size_t i = 0; i < jc->nactive; i++)
     job_indexes_add(&busy, job_pod_completion_index(jc->active[i]));
   if (only_replace_failed(jc->job)) {
@@ -1408,7 +1245,7 @@ static int sync_job(struct controller *c, const char *key, json_t *shared) {
   if (jc->indexed) {
     job_indexes_parse(jstr(status, "completedIndexes"), (int)jc->completions, &jc->prev_succ);
     for (size_t k = 0; k < jc->prev_succ.n; k++)
-      indexes_append(&jc->succ, jc->prev_succ.iv[k].first, jc->prev_succ.iv[k].last);
+      job_indexes_append(&jc->succ, jc->prev_succ.iv[k].first, jc->prev_succ.iv[k].last);
     json_array_foreach(jc->pods, i, p) {
       int ix = job_pod_completion_index(p);
       if (streq(pod_phase(p), "Succeeded") && pod_has_finalizer(p) && ix >= 0 &&
@@ -1554,10 +1391,7 @@ static const struct controller_def job_controller = {
 };
 CONTROLLER_REGISTER(job_controller);
 
-/* ---- TTL after finished ---- */
-
-/* When the Job finished: the lastTransitionTime of its Complete or Failed condition. */
-static int64_t job_finish_ms(const json_t *job) {
+int64_t job_finish_ms(const json_t *job) {
   const json_t *st = json_object_get(job, "status"), *c;
   size_t i;
   json_array_foreach(json_object_get(st, "conditions"), i, c) {
@@ -1567,94 +1401,3 @@ static int64_t job_finish_ms(const json_t *job) {
   }
   return -1;
 }
-
-static bool ttl_needs_cleanup(const json_t *job) {
-  return json_is_integer(json_path((json_t *)job, "spec.ttlSecondsAfterFinished")) &&
-         job_finished(job);
-}
-
-static void ttl_on_job(void *ud, json_t *job) {
-  if (!obj_deleting(job) && ttl_needs_cleanup(job))
-    controller_enqueue_obj(ud, job);
-}
-
-static void ttl_on_update(void *ud, json_t *old, json_t *job) {
-  (void)old;
-  ttl_on_job(ud, job);
-}
-
-/* Milliseconds until the Job expires (<= 0: expired); INT64_MAX when it never does. */
-static int64_t ttl_left(const json_t *job) {
-  if (!ttl_needs_cleanup(job))
-    return INT64_MAX;
-  int64_t fin = job_finish_ms(job);
-  if (fin < 0)
-    return INT64_MAX;
-  return fin + json_integer_value(json_path((json_t *)job, "spec.ttlSecondsAfterFinished")) * 1000 -
-         timeutil_now_ms(CLOCK_REALTIME);
-}
-
-static int ttl_sync(struct controller *c, const char *key) {
-  struct informer *jobs = controller_state(c);
-  _cleanup_json_ json_t *job = informer_get(jobs, key);
-  if (!job || obj_deleting(job))
-    return 0;
-  int64_t left = ttl_left(job);
-  if (left == INT64_MAX)
-    return 0;
-  if (left > 0) {
-    controller_enqueue_after(c, key, (long)left);
-    return 0;
-  }
-  /* The cache may be stale (the TTL changed, the Job was recreated): check the live
-   * object before deleting, as kube does. */
-  _cleanup_free_ char *coll = controller_path("/apis/batch/v1", obj_ns(job), "jobs");
-  _cleanup_free_ char *path = xasprintf("%s/%s", coll, obj_name(job));
-  long status = 0;
-  _cleanup_json_ json_t *fresh = NULL;
-  _cleanup_free_ char *err = NULL;
-  int r = rest_do_json(controller_client(c), "GET", path, NULL, NULL, &status, &fresh, &err);
-  if (r < 0)
-    return r;
-  if (status == 404)
-    return 0;
-  if (status != 200 || !json_is_object(fresh))
-    return -EIO;
-  if (obj_deleting(fresh))
-    return 0;
-  left = ttl_left(fresh);
-  if (left == INT64_MAX)
-    return 0;
-  if (left > 0) {
-    controller_enqueue_after(c, key, (long)left);
-    return 0;
-  }
-  _cleanup_json_ json_t *opts =
-      json_pack("{s:s, s:s, s:s, s:{s:s}}", "kind", "DeleteOptions", "apiVersion", "v1",
-                "propagationPolicy", "Foreground", "preconditions", "uid", obj_uid(fresh));
-  free(err);
-  err = NULL;
-  r = controller_delete(c, path, opts, &err);
-  if (r == -ESTALE)
-    return 0; /* another Job of that name now: its own events bring it here */
-  return r;
-}
-
-static int ttl_setup(struct controller *c) {
-  struct informer *jobs = controller_informer(c, JOBS_PATH);
-  if (!jobs)
-    return -ENOMEM;
-  controller_set_state(c, jobs);
-  informer_add_handler(jobs, &(struct informer_handler){
-                                 .on_add = ttl_on_job, .on_update = ttl_on_update, .userdata = c});
-  return 0;
-}
-
-static const struct controller_def ttl_controller = {
-    .name = "ttl-after-finished",
-    .component = "ttlafterfinished-controller",
-    .workers = 2,
-    .setup = ttl_setup,
-    .sync = ttl_sync,
-};
-CONTROLLER_REGISTER(ttl_controller);

@@ -7,6 +7,9 @@
  * state). Nothing here logs. */
 #pragma once
 
+/* The annotation and label holding an Indexed Job pod's completion index. */
+#define JOB_INDEX_KEY "batch.kubernetes.io/job-completion-index"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +45,9 @@ void job_indexes_parse(const char *str, int completions, struct job_indexes *s);
 
 /* Adds one index (>= 0); no-op when present. */
 void job_indexes_add(struct job_indexes *s, int ix);
+/* Appends the interval first..last, which must not start before the last one; it merges
+ * with the last interval when they touch or overlap. */
+void job_indexes_append(struct job_indexes *s, int first, int last);
 
 bool job_indexes_has(const struct job_indexes *s, int ix);
 
@@ -59,3 +65,10 @@ int job_pod_completion_index(const json_t *pod);
 /* The generateName of an Indexed Job's pod: "<job>-<index>-", the job name cut so that
  * the prefix fits kube's 58-character limit for generated-name prefixes. Caller frees. */
 char *job_pod_generate_name(const char *job_name, int index);
+
+/* Whether the Job has a Complete or Failed condition that is True. */
+bool job_finished(const json_t *job);
+
+/* When the Job finished (ms since the epoch): the lastTransitionTime of that condition;
+ * -1 when it has not finished. */
+int64_t job_finish_ms(const json_t *job);

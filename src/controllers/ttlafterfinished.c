@@ -73,9 +73,10 @@ static int ttl_sync(struct controller *c, const char *key) {
     controller_enqueue_after(c, key, (long)left);
     return 0;
   }
+  const char *uid = json_path_str(fresh, "metadata.uid");
   _cleanup_json_ json_t *opts =
       json_pack("{s:s, s:s, s:s, s:{s:s}}", "kind", "DeleteOptions", "apiVersion", "v1",
-                "propagationPolicy", "Foreground", "preconditions", "uid", json_path_str(fresh, "metadata.uid") ?: "");
+                "propagationPolicy", "Foreground", "preconditions", "uid", uid ? uid : "");
   free(err);
   err = NULL;
   r = controller_delete(c, path, opts, &err);

@@ -5,7 +5,7 @@
 BUILD    ?= build
 CC       ?= cc
 WERROR   ?= -Werror
-PKGS     := libmicrohttpd jansson yaml-0.1 sqlite3 libcurl openssl gnutls
+PKGS     := jansson yaml-0.1 sqlite3 libcurl openssl gnutls
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   ?= -O2 -g

@@ -44,8 +44,10 @@ start_server() {
   local dir=$1; shift
   local port; port=$(free_port)
   mkdir -p "$dir"
+  # The API server alone, as the reference measured kube-apiserver: the controller manager
+  # and scheduler would otherwise cache every benchmark object in the same process.
   "$ckube" server --data-dir "$dir" --bind-address 127.0.0.1 --https-listen-port "$port" \
-    --disable-agent "$@" >"$dir/server.log" 2>&1 &
+    --disable-agent --disable-controller-manager --disable-scheduler "$@" >"$dir/server.log" 2>&1 &
   server_pid=$!
   kubeconfig=$dir/kubeconfig.yaml
   for _ in $(seq 1 100); do

@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   build-essential clang pkg-config
-  libmicrohttpd-dev libgnutls28-dev libjansson-dev libyaml-dev libsqlite3-dev
+  libgnutls28-dev libjansson-dev libyaml-dev libsqlite3-dev
   libcurl4-openssl-dev libssl-dev libcmocka-dev libclang-rt-14-dev
   etcd-server etcd-client curl openssl tzdata
 )

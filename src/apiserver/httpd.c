@@ -1,88 +1,154 @@
 #include "apiserver/httpd.h"
 
 #include <arpa/inet.h>
-#include <malloc.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
-#include <poll.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
-#include <time.h>
-#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
-#include <microhttpd.h>
 
+#include "apiserver/http1.h"
+#include "lib/coro.h"
 #include "lib/macro.h"
 #include "lib/strbuf.h"
 
-/* Connection threads only parse requests and run handlers; deep recursion belongs in
- * worker code, so a small stack keeps thousands of watch connections cheap. */
-#define THREAD_STACK (256 * 1024)
 #define DEFAULT_MAX_BODY (3 * 1024 * 1024)
 #define DEFAULT_MAX_CONNECTIONS 4096
 #define DEFAULT_IDLE_TIMEOUT 60
 #define DEFAULT_STREAM_QUEUE_MAX (16 * 1024 * 1024)
-/* Per-connection buffer for headers and outgoing chunks. */
-#define CONNECTION_MEMORY (64 * 1024)
+/* A request's line and headers must fit in this. */
+#define MAX_HEAD (64 * 1024)
+/* One TLS record's worth: what a read asks for at once. */
+#define READ_CHUNK (16 * 1024)
+/* Bodies up to this size go out in the same TLS record as the headers. */
+#define COALESCE_MAX (16 * 1024)
+/* Finished coroutines (and their stacks) kept per loop for the next requests. */
+#define CORO_POOL_MAX 32
+#define MAX_EVENTS 64
+
+struct conn;
+
+/* One thread with its own epoll set. Connections stay on the loop that accepted them;
+ * their handlers run there as coroutines, so a handler waiting for the store lets the
+ * loop serve other connections meanwhile. */
+struct loop {
+  struct coro_sched sched; /* first: the scheduler callback finds the loop from it */
+  struct httpd *srv;
+  pthread_t thread;
+  bool thread_started;
+  int epfd, efd;
+
+  pthread_mutex_t lock; /* guards the fields up to `stop` */
+  struct coro **ready;  /* coroutines posted to be resumed */
+  size_t n_ready, cap_ready;
+  struct httpd_stream *dirty; /* streams with news for their connection */
+  bool wake_pending;          /* efd written and not drained yet */
+  bool stop;
+
+  /* loop thread only */
+  struct conn *conns;
+  struct coro *pool[CORO_POOL_MAX];
+  size_t n_pool;
+  unsigned in_flight; /* handlers started and not finished */
+  time_t last_sweep;
+  time_t date_at;
+  char date[40];
+};
 
 struct httpd {
-  struct MHD_Daemon *daemon;
+  struct loop *loops;
+  unsigned n_loops;
+  int listen_fd;
   httpd_handler_fn handler;
   void *userdata;
   size_t max_body;
   size_t stream_queue_max;
   unsigned idle_timeout;
+  unsigned max_connections;
   unsigned port;
   bool have_client_ca;
-  char *cert_pem, *key_pem, *client_ca_pem;
-  char *start_error; /* first libmicrohttpd message while starting */
-  bool started;
-
-  pthread_mutex_t lock; /* guards streams, conns and stopping */
-  struct httpd_stream *streams;
-  struct conn_ctx *conns;
-  unsigned closed_since_trim;
-  bool stopping;
-  pthread_t watchdog;
-  bool watchdog_started;
-  pthread_cond_t watchdog_cond;
+  gnutls_certificate_credentials_t cred;
+  gnutls_priority_t prio;
+  atomic_uint n_conns;
+  atomic_uint closed_since_trim;
 };
 
 struct httpd_stream {
   pthread_mutex_t lock;
   unsigned refs;
-  int efd;  /* wakes the connection thread: data queued, closed, or server stopping */
-  int sock; /* the connection's socket, watched for the peer hanging up */
-  char *buf;
-  size_t off, len, cap, max;
-  bool closing; /* producer ended the stream; drain then finish */
-  bool gone;    /* no more data can be delivered */
-  bool finished;
+  char *buf; /* bytes written by the producer, not yet handed to the connection */
+  size_t len, cap, max;
+  bool closing;  /* producer ended the stream; drain then finish */
+  bool gone;     /* no more data can be delivered */
+  bool finished; /* on_close has been taken */
+  bool queued;   /* on its loop's dirty list */
+  struct loop *loop; /* while the connection carries it; NULL after */
   void (*on_close)(void *);
   void *on_close_data;
+  struct httpd_stream *dirty_next;
 
-  struct httpd *srv; /* only while linked */
-  struct httpd_stream *prev, *next;
-  bool linked;
+  struct conn *conn; /* loop thread only */
+  bool ending;       /* the last chunk is queued */
 };
 
-struct conn_ctx {
+/* Output waiting for the socket: owned bytes, sent in order. */
+struct seg {
+  struct seg *next;
+  size_t len, off;
+  char *data;
+  bool owned;
+};
+
+enum conn_state {
+  CS_HANDSHAKE,
+  CS_READ,    /* reading a request's head or body */
+  CS_HANDLER, /* its handler runs (possibly suspended) */
+  CS_STREAM,  /* a streamed response is open */
+  CS_CLOSING, /* flush what is queued, then close */
+};
+
+struct conn {
+  struct loop *loop;
   int fd;
-  time_t waiting_since; /* waiting for a request's headers since; 0 while one is served */
-  struct conn_ctx *next, *prev;
+  gnutls_session_t tls;
+  enum conn_state state;
+  bool hup;          /* the peer hung up or the socket failed */
+  bool dead;         /* closed while its handler was running: free when it ends */
+  bool keep_alive;
+  bool is_head;
+  time_t waiting_since; /* waiting for a request to arrive since; 0 while one is served */
+  char remote[INET6_ADDRSTRLEN];
+
+  char *in;
+  size_t in_len, in_cap;
+  struct seg *out, **out_tail;
+  size_t tls_retry; /* a send of this many bytes of `out` returned EAGAIN: repeat it */
+
+  struct httpd_req *req;
+  bool chunked;
+  struct http1_chunked chunk;
+  uint64_t body_left;
+  struct coro *co;
+  struct httpd_stream *stream;
+
   bool cert_done;
   struct httpd_client_cert cert;
   char *cn;
   char **orgs;
-  char *error;
-};
+  char *cert_error;
 
-static void conn_waiting(struct httpd *srv, struct MHD_Connection *conn, bool waiting);
+  struct conn *prev, *next;
+};
 
 struct param {
   char *name, *value;
@@ -94,8 +160,7 @@ struct header {
 
 struct httpd_req {
   struct httpd *srv;
-  struct MHD_Connection *conn;
-  char *raw_uri;
+  struct conn *conn;
   char *method;
   char *path;
   char *query;
@@ -103,12 +168,13 @@ struct httpd_req {
   size_t n_params;
   const char ***value_lists;
   size_t n_value_lists;
+  char *head_copy; /* the request's header names and values, NUL-separated */
+  struct http1_header *req_headers;
+  size_t n_req_headers;
   struct strbuf body; /* s NULL until a body byte arrives */
-  bool too_large, bad_target, started, handled, responded, queue_failed;
-  char remote[INET6_ADDRSTRLEN];
-  struct header *headers;
+  bool too_large, bad_target, responded;
+  struct header *headers; /* response headers */
   size_t n_headers;
-  struct httpd_stream *stream;
 };
 
 static const struct httpd_client_cert cert_none = {.state = HTTPD_CERT_NONE};
@@ -174,28 +240,115 @@ static void parse_query(struct httpd_req *req) {
   }
 }
 
-static void cert_reset(struct conn_ctx *c) {
-  if (c->orgs)
-    for (size_t i = 0; i < c->cert.n_orgs; i++)
-      free(c->orgs[i]);
-  free(c->orgs);
-  free(c->cn);
-  free(c->error);
+static const char *reason(unsigned status) {
+  switch (status) {
+  case 100: return "Continue";
+  case 101: return "Switching Protocols";
+  case 200: return "OK";
+  case 201: return "Created";
+  case 202: return "Accepted";
+  case 204: return "No Content";
+  case 206: return "Partial Content";
+  case 301: return "Moved Permanently";
+  case 302: return "Found";
+  case 304: return "Not Modified";
+  case 307: return "Temporary Redirect";
+  case 400: return "Bad Request";
+  case 401: return "Unauthorized";
+  case 403: return "Forbidden";
+  case 404: return "Not Found";
+  case 405: return "Method Not Allowed";
+  case 406: return "Not Acceptable";
+  case 408: return "Request Timeout";
+  case 409: return "Conflict";
+  case 410: return "Gone";
+  case 411: return "Length Required";
+  case 412: return "Precondition Failed";
+  case 413: return "Request Entity Too Large";
+  case 414: return "Request URI Too Long";
+  case 415: return "Unsupported Media Type";
+  case 422: return "Unprocessable Entity";
+  case 429: return "Too Many Requests";
+  case 431: return "Request Header Fields Too Large";
+  case 500: return "Internal Server Error";
+  case 501: return "Not Implemented";
+  case 502: return "Bad Gateway";
+  case 503: return "Service Unavailable";
+  case 504: return "Gateway Timeout";
+  case 505: return "HTTP Version Not Supported";
+  }
+  return "Unknown";
+}
+
+static const char *loop_date(struct loop *l) {
+  time_t now = time(NULL);
+  if (now != l->date_at) {
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(l->date, sizeof(l->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    l->date_at = now;
+  }
+  return l->date;
+}
+
+/* ---- output ---- */
+
+static void out_push(struct conn *c, char *data, size_t len, bool owned) {
+  if (len == 0) {
+    if (owned)
+      free(data);
+    return;
+  }
+  struct seg *s = xmalloc(sizeof(*s));
+  *s = (struct seg){.len = len, .data = data, .owned = owned};
+  *c->out_tail = s;
+  c->out_tail = &s->next;
+}
+
+static void out_pop(struct conn *c) {
+  struct seg *s = c->out;
+  c->out = s->next;
+  if (!c->out)
+    c->out_tail = &c->out;
+  if (s->owned)
+    free(s->data);
+  free(s);
+}
+
+static void out_clear(struct conn *c) {
+  while (c->out)
+    out_pop(c);
+  c->tls_retry = 0;
+}
+
+/* Sends what it can. Returns 0 (all sent, or the socket is full: c->out stays), -EIO when
+ * the connection failed. */
+static int conn_flush(struct conn *c) {
+  while (c->out) {
+    struct seg *s = c->out;
+    size_t n = c->tls_retry ? c->tls_retry : s->len - s->off;
+    ssize_t r = gnutls_record_send(c->tls, s->data + s->off, n);
+    if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+      c->tls_retry = n;
+      return 0;
+    }
+    c->tls_retry = 0;
+    if (r < 0)
+      return -EIO;
+    s->off += (size_t)r;
+    /* A client reading a large answer slowly is busy, not idle. */
+    if (c->waiting_since)
+      c->waiting_since = time(NULL);
+    if (s->off == s->len)
+      out_pop(c);
+  }
+  return 0;
 }
 
 /* ---- streams ---- */
 
-static void stream_wake(struct httpd_stream *s) {
-  uint64_t one = 1;
-  /* The counter cannot overflow in practice; a failed write still leaves it readable. */
-  if (write(s->efd, &one, sizeof(one)) < 0) {
-  }
-}
-
 static void stream_free(struct httpd_stream *s) {
   pthread_mutex_destroy(&s->lock);
-  if (s->efd >= 0)
-    close(s->efd);
   free(s->buf);
   free(s);
 }
@@ -217,27 +370,31 @@ void httpd_stream_unref(struct httpd_stream *s) {
     stream_free(s);
 }
 
-static void stream_unlink(struct httpd_stream *s) {
-  struct httpd *srv = s->srv;
-  if (!srv)
+/* Puts s on its loop's list of streams to look at and wakes the loop. Called with
+ * s->lock held, which keeps s->loop valid: a loop ends its streams (under this lock)
+ * before it goes away. */
+static void stream_notify_locked(struct httpd_stream *s) {
+  struct loop *l = s->loop;
+  if (!l || s->queued)
     return;
-  pthread_mutex_lock(&srv->lock);
-  if (s->linked) {
-    if (s->prev)
-      s->prev->next = s->next;
-    else
-      srv->streams = s->next;
-    if (s->next)
-      s->next->prev = s->prev;
-    s->linked = false;
+  s->queued = true;
+  s->refs++;
+  pthread_mutex_lock(&l->lock);
+  s->dirty_next = l->dirty;
+  l->dirty = s;
+  bool wake = !l->wake_pending;
+  l->wake_pending = true;
+  pthread_mutex_unlock(&l->lock);
+  if (wake) {
+    uint64_t one = 1;
+    if (write(l->efd, &one, sizeof(one)) < 0) {
+      /* the counter is already non-zero: the loop wakes anyway */
+    }
   }
-  pthread_mutex_unlock(&srv->lock);
-  s->srv = NULL;
 }
 
-/* Runs when the connection is done with the stream, on the connection's thread (or the
- * stopping thread). The callback is taken under the lock so it runs exactly once even if
- * httpd_stream_on_close() races with the end. */
+/* The connection is done with the stream: runs the close callback exactly once, on the
+ * loop's thread. */
 static void stream_finish(struct httpd_stream *s) {
   pthread_mutex_lock(&s->lock);
   if (s->finished) {
@@ -246,14 +403,14 @@ static void stream_finish(struct httpd_stream *s) {
   }
   s->finished = true;
   s->gone = true;
+  s->loop = NULL;
   void (*fn)(void *) = s->on_close;
   void *data = s->on_close_data;
   s->on_close = NULL;
   free(s->buf);
   s->buf = NULL;
-  s->off = s->len = s->cap = 0;
+  s->len = s->cap = 0;
   pthread_mutex_unlock(&s->lock);
-  stream_unlink(s);
   if (fn)
     fn(data);
 }
@@ -276,25 +433,19 @@ int httpd_stream_write(struct httpd_stream *s, const void *data, size_t len) {
     pthread_mutex_unlock(&s->lock);
     return -EPIPE;
   }
-  size_t pending = s->len - s->off;
-  if (len > s->max || pending > s->max - len) {
+  if (len > s->max || s->len > s->max - len) {
     /* A reader this far behind will not catch up; cutting it off bounds memory and the
      * client relists/rewatches as it would after any dropped watch. */
     s->gone = true;
     free(s->buf);
     s->buf = NULL;
-    s->off = s->len = s->cap = 0;
+    s->len = s->cap = 0;
+    stream_notify_locked(s);
     pthread_mutex_unlock(&s->lock);
-    stream_wake(s);
     return -ENOBUFS;
   }
-  if (s->off > 0 && s->len + len > s->cap) {
-    memmove(s->buf, s->buf + s->off, pending);
-    s->len = pending;
-    s->off = 0;
-  }
   if (s->len + len > s->cap) {
-    size_t cap = s->cap ? s->cap : 4096;
+    size_t cap = s->cap ? s->cap : 1024;
     while (cap < s->len + len)
       cap *= 2;
     s->buf = xrealloc(s->buf, cap);
@@ -302,16 +453,16 @@ int httpd_stream_write(struct httpd_stream *s, const void *data, size_t len) {
   }
   memcpy(s->buf + s->len, data, len);
   s->len += len;
+  stream_notify_locked(s);
   pthread_mutex_unlock(&s->lock);
-  stream_wake(s);
   return 0;
 }
 
 void httpd_stream_close(struct httpd_stream *s) {
   pthread_mutex_lock(&s->lock);
   s->closing = true;
+  stream_notify_locked(s);
   pthread_mutex_unlock(&s->lock);
-  stream_wake(s);
 }
 
 bool httpd_stream_closed(const struct httpd_stream *s) {
@@ -322,59 +473,40 @@ bool httpd_stream_closed(const struct httpd_stream *s) {
   return r;
 }
 
-/* libmicrohttpd asks for the next chunk on the connection's own thread, so blocking here
- * is the thread-per-connection way to wait: for the producer (eventfd) or for the peer
- * hanging up (POLLRDHUP), whichever comes first. A disconnected watcher is thus noticed
- * at once, not at the next event. */
-static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
-  struct httpd_stream *s = cls;
+/* Moves the producer's bytes into the connection's output as one chunk, once what went
+ * before has been sent (so unsent data is bounded by the stream's queue limit). Returns
+ * false when the stream was cut off or failed and the connection must close. */
+static bool stream_pump(struct conn *c) {
+  struct httpd_stream *s = c->stream;
   pthread_mutex_lock(&s->lock);
-  for (;;) {
-    if (s->gone)
-      break;
-    if (s->len > s->off) {
-      size_t n = s->len - s->off;
-      if (n > max)
-        n = max;
-      memcpy(buf, s->buf + s->off, n);
-      s->off += n;
-      if (s->off == s->len)
-        s->off = s->len = 0;
-      pthread_mutex_unlock(&s->lock);
-      return (ssize_t)n;
-    }
-    if (s->closing) {
-      pthread_mutex_unlock(&s->lock);
-      return MHD_CONTENT_READER_END_OF_STREAM;
-    }
+  bool gone = s->gone;
+  if (!gone && (c->out || s->ending)) {
     pthread_mutex_unlock(&s->lock);
-
-    struct pollfd p[2] = {{.fd = s->efd, .events = POLLIN}, {.fd = s->sock, .events = POLLRDHUP}};
-    int n = poll(p, s->sock >= 0 ? 2 : 1, -1);
-    bool hangup = false;
-    if (n < 0 && errno != EINTR)
-      hangup = true;
-    if (n > 0 && (p[0].revents & POLLIN)) {
-      uint64_t v;
-      if (read(s->efd, &v, sizeof(v)) < 0) {
-      }
-    }
-    if (n > 0 && s->sock >= 0 && (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)))
-      hangup = true;
-    pthread_mutex_lock(&s->lock);
-    if (hangup)
-      s->gone = true;
+    return true;
   }
+  char *data = NULL;
+  size_t len = 0;
+  if (!gone && s->len > 0) {
+    data = s->buf;
+    len = s->len;
+    s->buf = NULL;
+    s->len = s->cap = 0;
+  }
+  bool end = !gone && s->closing;
   pthread_mutex_unlock(&s->lock);
-  return MHD_CONTENT_READER_END_WITH_ERROR;
-}
-
-/* The response owns one reference; libmicrohttpd drops the response when the
- * connection is done with it, whichever way it ended. */
-static void stream_response_free(void *cls) {
-  struct httpd_stream *s = cls;
-  stream_finish(s);
-  httpd_stream_unref(s);
+  if (gone)
+    return false;
+  if (len > 0) {
+    char *head = xasprintf("%zx\r\n", len);
+    out_push(c, head, strlen(head), true);
+    out_push(c, data, len, true);
+    out_push(c, (char *)"\r\n", 2, false);
+  }
+  if (end) {
+    out_push(c, (char *)"0\r\n\r\n", 5, false);
+    s->ending = true;
+  }
+  return true;
 }
 
 /* ---- requests ---- */
@@ -382,7 +514,6 @@ static void stream_response_free(void *cls) {
 static void req_free(struct httpd_req *req) {
   if (!req)
     return;
-  free(req->raw_uri);
   free(req->method);
   free(req->path);
   free(req->query);
@@ -394,6 +525,8 @@ static void req_free(struct httpd_req *req) {
   for (size_t i = 0; i < req->n_value_lists; i++)
     free(req->value_lists[i]);
   free(req->value_lists);
+  free(req->head_copy);
+  free(req->req_headers);
   strbuf_clear(&req->body);
   for (size_t i = 0; i < req->n_headers; i++) {
     free(req->headers[i].name);
@@ -407,7 +540,7 @@ const char *httpd_req_method(const struct httpd_req *req) { return req->method; 
 const char *httpd_req_path(const struct httpd_req *req) { return req->path; }
 const char *httpd_req_query(const struct httpd_req *req) { return req->query; }
 bool httpd_req_body_too_large(const struct httpd_req *req) { return req->too_large; }
-const char *httpd_req_remote_addr(const struct httpd_req *req) { return req->remote; }
+const char *httpd_req_remote_addr(const struct httpd_req *req) { return req->conn->remote; }
 
 const char *httpd_req_query_value(const struct httpd_req *req, const char *name) {
   for (size_t i = 0; i < req->n_params; i++)
@@ -435,7 +568,10 @@ size_t httpd_req_query_values(const struct httpd_req *req, const char *name,
 }
 
 const char *httpd_req_header(const struct httpd_req *req, const char *name) {
-  return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+  for (size_t i = 0; i < req->n_req_headers; i++)
+    if (strcasecmp(req->req_headers[i].name, name) == 0)
+      return req->req_headers[i].value;
+  return NULL;
 }
 
 const char *httpd_req_body(const struct httpd_req *req, size_t *ret_len) {
@@ -444,16 +580,76 @@ const char *httpd_req_body(const struct httpd_req *req, size_t *ret_len) {
   return req->body.s ? req->body.s : "";
 }
 
-static void cert_load(struct httpd *srv, struct MHD_Connection *conn, struct conn_ctx *c) {
+/* Builds the request from a parsed head, copying what it needs: the head lives in the
+ * connection's input buffer, which moves on. */
+static struct httpd_req *req_new(struct conn *c, const struct http1_head *h) {
+  struct httpd_req *req = xcalloc(1, sizeof(*req));
+  req->srv = c->loop->srv;
+  req->conn = c;
+  req->method = xstrdup(h->method);
+  const char *raw = h->target;
+  const char *q = strchr(raw, '?');
+  size_t plen = q ? (size_t)(q - raw) : strlen(raw);
+  req->query = xstrdup(q ? q + 1 : "");
+  /* Only origin-form targets name a resource on this server. */
+  req->path = raw[0] == '/' ? unescape(raw, plen, false) : NULL;
+  if (!req->path) {
+    req->bad_target = true;
+    req->path = xstrdup("");
+  }
+  parse_query(req);
+
+  size_t total = 0;
+  for (size_t i = 0; i < h->n_headers; i++)
+    total += strlen(h->headers[i].name) + strlen(h->headers[i].value) + 2;
+  req->head_copy = xmalloc(total ? total : 1);
+  req->req_headers = xcalloc(h->n_headers ? h->n_headers : 1, sizeof(*req->req_headers));
+  char *p = req->head_copy;
+  for (size_t i = 0; i < h->n_headers; i++) {
+    size_t nl = strlen(h->headers[i].name) + 1, vl = strlen(h->headers[i].value) + 1;
+    memcpy(p, h->headers[i].name, nl);
+    req->req_headers[i].name = p;
+    p += nl;
+    memcpy(p, h->headers[i].value, vl);
+    req->req_headers[i].value = p;
+    p += vl;
+  }
+  req->n_req_headers = h->n_headers;
+  return req;
+}
+
+static void body_append(struct httpd_req *req, const char *data, size_t n) {
+  if (req->too_large)
+    return;
+  if (n > req->srv->max_body || req->body.len > req->srv->max_body - n) {
+    req->too_large = true;
+    strbuf_clear(&req->body);
+    return;
+  }
+  strbuf_append(&req->body, data, n);
+}
+
+static void body_emit(void *userdata, const char *data, size_t n) {
+  body_append(userdata, data, n);
+}
+
+/* ---- client certificates ---- */
+
+static void cert_reset(struct conn *c) {
+  if (c->orgs)
+    for (size_t i = 0; i < c->cert.n_orgs; i++)
+      free(c->orgs[i]);
+  free(c->orgs);
+  free(c->cn);
+  free(c->cert_error);
+}
+
+static void cert_load(struct httpd *srv, struct conn *c) {
   c->cert_done = true;
   c->cert = cert_none;
   if (!srv->have_client_ca)
     return;
-  const union MHD_ConnectionInfo *ci =
-      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-  if (!ci || !ci->tls_session)
-    return;
-  gnutls_session_t sess = ci->tls_session;
+  gnutls_session_t sess = c->tls;
   unsigned n = 0;
   const gnutls_datum_t *peers = gnutls_certificate_get_peers(sess, &n);
   if (!peers || n == 0)
@@ -468,13 +664,13 @@ static void cert_load(struct httpd *srv, struct MHD_Connection *conn, struct con
   if (r < 0 || status != 0) {
     gnutls_datum_t out = {0};
     if (r < 0)
-      c->error = xstrdup(gnutls_strerror(r));
+      c->cert_error = xstrdup(gnutls_strerror(r));
     else if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) == 0) {
-      c->error = xstrndup((const char *)out.data, out.size);
+      c->cert_error = xstrndup((const char *)out.data, out.size);
       gnutls_free(out.data);
     } else
-      c->error = xstrdup("certificate verification failed");
-    c->cert.error = c->error;
+      c->cert_error = xstrdup("certificate verification failed");
+    c->cert.error = c->cert_error;
     return;
   }
 
@@ -483,8 +679,8 @@ static void cert_load(struct httpd *srv, struct MHD_Connection *conn, struct con
     return;
   if (gnutls_x509_crt_import(crt, &peers[0], GNUTLS_X509_FMT_DER) < 0) {
     gnutls_x509_crt_deinit(crt);
-    c->error = xstrdup("unparsable client certificate");
-    c->cert.error = c->error;
+    c->cert_error = xstrdup("unparsable client certificate");
+    c->cert.error = c->cert_error;
     return;
   }
   char buf[1024];
@@ -510,16 +706,14 @@ static void cert_load(struct httpd *srv, struct MHD_Connection *conn, struct con
 }
 
 const struct httpd_client_cert *httpd_req_client_cert(struct httpd_req *req) {
-  const union MHD_ConnectionInfo *ci =
-      MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-  struct conn_ctx *c = ci ? ci->socket_context : NULL;
-  if (!c)
-    return &cert_none;
+  struct conn *c = req->conn;
   /* A TLS session's peer certificate never changes, so keep-alive requests share it. */
   if (!c->cert_done)
-    cert_load(req->srv, req->conn, c);
+    cert_load(req->srv, c);
   return &c->cert;
 }
+
+/* ---- responses ---- */
 
 static bool header_ok(const char *s) { return s && !strpbrk(s, "\r\n"); }
 
@@ -533,24 +727,17 @@ int httpd_add_header(struct httpd_req *req, const char *name, const char *value)
   return 0;
 }
 
-static int queue(struct httpd_req *req, unsigned status, const char *content_type,
-                 struct MHD_Response *resp) {
-  req->responded = true;
-  if (!resp) {
-    req->queue_failed = true;
-    return -EIO;
-  }
+/* Status line and headers; the caller adds the framing header and the blank line. */
+static void head_begin(struct strbuf *b, struct httpd_req *req, unsigned status,
+                       const char *content_type) {
+  struct conn *c = req->conn;
+  strbuf_appendf(b, "HTTP/1.1 %u %s\r\nDate: %s\r\n", status, reason(status), loop_date(c->loop));
   if (content_type && header_ok(content_type))
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    strbuf_appendf(b, "Content-Type: %s\r\n", content_type);
   for (size_t i = 0; i < req->n_headers; i++)
-    MHD_add_response_header(resp, req->headers[i].name, req->headers[i].value);
-  enum MHD_Result ok = MHD_queue_response(req->conn, status, resp);
-  MHD_destroy_response(resp);
-  if (ok != MHD_YES) {
-    req->queue_failed = true;
-    return -EIO;
-  }
-  return 0;
+    strbuf_appendf(b, "%s: %s\r\n", req->headers[i].name, req->headers[i].value);
+  if (!c->keep_alive)
+    strbuf_appends(b, "Connection: close\r\n");
 }
 
 int httpd_respond_take(struct httpd_req *req, unsigned status, const char *content_type, void *body,
@@ -559,13 +746,29 @@ int httpd_respond_take(struct httpd_req *req, unsigned status, const char *conte
     free(body);
     return -EALREADY;
   }
+  req->responded = true;
+  struct conn *c = req->conn;
   if (!body)
     len = 0;
-  struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(
-      len, body ? body : (void *)"", body ? free : NULL);
-  if (!resp)
+  bool no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
+  struct strbuf b = {0};
+  head_begin(&b, req, status, content_type);
+  if (!no_body)
+    strbuf_appendf(&b, "Content-Length: %zu\r\n", len);
+  strbuf_appends(&b, "\r\n");
+  bool send_body = !no_body && !c->is_head && len > 0;
+  if (send_body && len <= COALESCE_MAX) {
+    strbuf_append(&b, body, len);
+    send_body = false;
+  }
+  size_t hl;
+  char *h = strbuf_take(&b, &hl);
+  out_push(c, h, hl, true);
+  if (send_body)
+    out_push(c, body, len, true);
+  else
     free(body);
-  return queue(req, status, content_type, resp);
+  return 0;
 }
 
 int httpd_respond(struct httpd_req *req, unsigned status, const char *content_type,
@@ -584,129 +787,80 @@ struct httpd_stream *httpd_respond_stream(struct httpd_req *req, unsigned status
                                           const char *content_type) {
   if (req->responded)
     return NULL;
-  struct httpd *srv = req->srv;
+  req->responded = true;
+  struct conn *c = req->conn;
   struct httpd_stream *s = xcalloc(1, sizeof(*s));
   pthread_mutex_init(&s->lock, NULL);
-  s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  s->max = srv->stream_queue_max;
-  const union MHD_ConnectionInfo *ci =
-      MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-  s->sock = ci ? ci->connect_fd : -1;
-  s->refs = 2; /* the caller's and the response's */
-  if (s->efd < 0)
+  s->max = req->srv->stream_queue_max;
+  s->refs = 2; /* the caller's and the connection's */
+  s->loop = c->loop;
+  s->conn = c;
+  c->stream = s;
+  pthread_mutex_lock(&c->loop->lock);
+  if (c->loop->stop)
     s->gone = true;
+  pthread_mutex_unlock(&c->loop->lock);
 
-  pthread_mutex_lock(&srv->lock);
-  if (srv->stopping)
-    s->gone = true;
-  s->srv = srv;
-  s->linked = true;
-  s->next = srv->streams;
-  if (s->next)
-    s->next->prev = s;
-  srv->streams = s;
-  pthread_mutex_unlock(&srv->lock);
-
-  struct MHD_Response *resp = MHD_create_response_from_callback(
-      MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, s, stream_response_free);
-  if (!resp) {
-    stream_finish(s);
-    httpd_stream_unref(s);
-  }
-  if (queue(req, status, content_type, resp) < 0) {
-    /* libmicrohttpd has already released the response and with it our reference. */
-    stream_finish(s);
-    return s;
-  }
-  req->stream = s;
-  /* A watch may stay silent for many minutes; the idle timeout guards only idle
-   * keep-alive connections and is restored when the stream ends. */
-  MHD_set_connection_option(req->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0);
+  struct strbuf b = {0};
+  head_begin(&b, req, status, content_type);
+  strbuf_appends(&b, "Transfer-Encoding: chunked\r\n\r\n");
+  size_t hl;
+  char *h = strbuf_take(&b, &hl);
+  out_push(c, h, hl, true);
   return s;
 }
 
-/* ---- libmicrohttpd callbacks ---- */
+/* ---- connections ---- */
 
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
-  struct httpd_req *req = xcalloc(1, sizeof(*req));
-  req->srv = cls;
-  req->raw_uri = xstrdup(uri ? uri : "");
-  return req;
+static void conn_free(struct conn *c) {
+  struct loop *l = c->loop;
+  if (c->stream) {
+    c->stream->conn = NULL;
+    stream_finish(c->stream);
+    httpd_stream_unref(c->stream);
+    c->stream = NULL;
+  }
+  req_free(c->req);
+  out_clear(c);
+  gnutls_deinit(c->tls);
+  close(c->fd);
+  free(c->in);
+  cert_reset(c);
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    l->conns = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+  atomic_fetch_sub(&l->srv->n_conns, 1);
+  atomic_fetch_add(&l->srv->closed_since_trim, 1);
+  free(c);
 }
 
-static void req_init(struct httpd_req *req, struct MHD_Connection *conn, const char *method) {
-  req->conn = conn;
-  req->method = xstrdup(method);
-  const char *raw = req->raw_uri;
-  const char *q = strchr(raw, '?');
-  size_t plen = q ? (size_t)(q - raw) : strlen(raw);
-  req->query = xstrdup(q ? q + 1 : "");
-  /* Only origin-form targets name a resource on this server. */
-  req->path = raw[0] == '/' ? unescape(raw, plen, false) : NULL;
-  if (!req->path) {
-    req->bad_target = true;
-    req->path = xstrdup("");
-  }
-  parse_query(req);
-
-  const union MHD_ConnectionInfo *ci =
-      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-  if (ci && ci->client_addr) {
-    const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET)
-      inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->remote,
-                sizeof(req->remote));
-    else if (sa->sa_family == AF_INET6)
-      inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, req->remote,
-                sizeof(req->remote));
-  }
-
-  const char *cl =
-      MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-  if (cl) {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(cl, &end, 10);
-    if (errno == 0 && end != cl && v > req->srv->max_body)
-      req->too_large = true;
-  }
-}
-
-static void body_append(struct httpd_req *req, const char *data, size_t n) {
-  if (req->too_large)
-    return;
-  if (n > req->srv->max_body || req->body.len > req->srv->max_body - n) {
-    req->too_large = true;
-    strbuf_clear(&req->body);
+/* Ends a connection; one whose handler still runs is freed when the handler returns. */
+static void conn_close(struct conn *c) {
+  if (c->state == CS_HANDLER) {
+    c->dead = true;
     return;
   }
-  strbuf_append(&req->body, data, n);
+  conn_free(c);
 }
 
-static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version, const char *upload_data,
-                                 size_t *upload_data_size, void **con_cls) {
-  struct httpd *srv = cls;
-  struct httpd_req *req = *con_cls;
-  if (!req) {
-    req = on_uri(srv, url, conn);
-    *con_cls = req;
-  }
-  if (!req->started)
-    conn_waiting(srv, conn, false);
-  if (!req->started) {
-    req->started = true;
-    req_init(req, conn, method);
-    return MHD_YES;
-  }
-  if (*upload_data_size > 0) {
-    body_append(req, upload_data, *upload_data_size);
-    *upload_data_size = 0;
-    return MHD_YES;
-  }
-  if (req->handled)
-    return MHD_YES;
-  req->handled = true;
+static void queue_error(struct conn *c, unsigned status) {
+  char *msg = xasprintf("HTTP/1.1 %u %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                        "Connection: close\r\nContent-Length: %zu\r\n\r\n%u %s",
+                        status, reason(status), strlen(reason(status)) + 4, status,
+                        reason(status));
+  out_push(c, msg, strlen(msg), true);
+  c->keep_alive = false;
+  c->state = CS_CLOSING;
+  c->waiting_since = time(NULL);
+}
+
+static void run_handler(void *arg) {
+  struct conn *c = arg;
+  struct httpd_req *req = c->req;
+  struct httpd *srv = c->loop->srv;
   if (req->bad_target) {
     static const char msg[] = "400 Bad Request: malformed request target";
     httpd_respond(req, 400, "text/plain; charset=utf-8", msg, sizeof(msg) - 1);
@@ -717,119 +871,431 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     static const char msg[] = "500 Internal Server Error: no response";
     httpd_respond(req, 500, "text/plain; charset=utf-8", msg, sizeof(msg) - 1);
   }
-  return req->queue_failed ? MHD_NO : MHD_YES;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe) {
-  struct httpd *srv = cls;
-  struct httpd_req *req = *con_cls;
-  if (!req)
-    return;
-  if (req->stream) {
-    stream_finish(req->stream);
-    /* Only a cleanly finished stream leaves a keep-alive connection behind to guard. */
-    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-      MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv->idle_timeout);
+/* The handler returned: back to reading, to the stream, or to closing. */
+static void conn_handler_done(struct conn *c) {
+  struct loop *l = c->loop;
+  l->in_flight--;
+  if (l->n_pool < CORO_POOL_MAX)
+    l->pool[l->n_pool++] = c->co;
+  else
+    coro_free(c->co);
+  c->co = NULL;
+  req_free(c->req);
+  c->req = NULL;
+  pthread_mutex_lock(&l->lock);
+  bool stopping = l->stop;
+  pthread_mutex_unlock(&l->lock);
+  if (c->stream)
+    c->state = CS_STREAM;
+  else
+    c->state = c->keep_alive && !stopping ? CS_READ : CS_CLOSING;
+  c->waiting_since = c->state == CS_STREAM ? 0 : time(NULL);
+}
+
+static void conn_dispatch(struct conn *c) {
+  struct loop *l = c->loop;
+  c->waiting_since = 0;
+  if (c->in_len == 0) {
+    /* Idle connections (watches above all) keep no input buffer. */
+    free(c->in);
+    c->in = NULL;
+    c->in_cap = 0;
   }
-  req_free(req);
-  *con_cls = NULL;
-  conn_waiting(srv, conn, true);
-}
-
-/* Connections are listed so the watchdog can end one whose client takes too long to send
- * a request's headers: libmicrohttpd's timeout only measures silence, so a client dripping
- * a byte a second (slow-loris) would otherwise hold a thread forever. */
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode code) {
-  struct httpd *srv = cls;
-  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-    struct conn_ctx *c = xcalloc(1, sizeof(*c));
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    c->fd = info ? info->connect_fd : -1;
-    c->waiting_since = time(NULL);
-    pthread_mutex_lock(&srv->lock);
-    c->next = srv->conns;
-    if (srv->conns)
-      srv->conns->prev = c;
-    srv->conns = c;
-    pthread_mutex_unlock(&srv->lock);
-    *socket_context = c;
-  } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
-    struct conn_ctx *c = *socket_context;
-    pthread_mutex_lock(&srv->lock);
-    if (c->prev)
-      c->prev->next = c->next;
-    else
-      srv->conns = c->next;
-    if (c->next)
-      c->next->prev = c->prev;
-    srv->closed_since_trim++;
-    pthread_mutex_unlock(&srv->lock);
-    cert_reset(c);
-    free(c);
-    *socket_context = NULL;
-  }
-}
-
-static void conn_waiting(struct httpd *srv, struct MHD_Connection *conn, bool waiting) {
-  const union MHD_ConnectionInfo *info =
-      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-  struct conn_ctx *c = info ? info->socket_context : NULL;
-  if (!c)
+  struct coro *co = l->n_pool ? l->pool[--l->n_pool] : coro_new(0);
+  if (!co) {
+    req_free(c->req);
+    c->req = NULL;
+    queue_error(c, 503);
     return;
-  pthread_mutex_lock(&srv->lock);
-  c->waiting_since = waiting ? time(NULL) : 0;
-  pthread_mutex_unlock(&srv->lock);
+  }
+  c->co = co;
+  c->state = CS_HANDLER;
+  l->in_flight++;
+  coro_start(co, run_handler, c, &l->sched);
+  if (coro_resume(co))
+    conn_handler_done(c);
 }
 
-static void *watchdog_main(void *arg) {
-  struct httpd *srv = arg;
-  pthread_mutex_lock(&srv->lock);
-  while (!srv->stopping) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += 1;
-    pthread_cond_timedwait(&srv->watchdog_cond, &srv->lock, &ts);
-    time_t now = time(NULL);
-    for (struct conn_ctx *c = srv->conns; c; c = c->next)
-      if (c->waiting_since && now - c->waiting_since > (time_t)srv->idle_timeout && c->fd >= 0) {
-        /* the connection's thread sees end-of-file and closes it */
-        shutdown(c->fd, SHUT_RDWR);
-        c->waiting_since = 0;
+static void in_consume(struct conn *c, size_t n) {
+  memmove(c->in, c->in + n, c->in_len - n);
+  c->in_len -= n;
+}
+
+/* Makes progress on the request in the input buffer. Returns 1 when it was dispatched
+ * (or answered with an error: the state changed), 0 when more input is needed. */
+static int conn_parse(struct conn *c) {
+  struct httpd *srv = c->loop->srv;
+  if (!c->req) {
+    if (c->in_len == 0)
+      return 0;
+    struct http1_head h;
+    ssize_t r = http1_parse_head(c->in, c->in_len, MAX_HEAD, &h);
+    if (r == 0)
+      return 0;
+    if (r < 0) {
+      queue_error(c, r == -E2BIG             ? 431
+                     : r == -ENOSYS          ? 501
+                     : r == -EPROTONOSUPPORT ? 505
+                                             : 400);
+      return 1;
+    }
+    c->req = req_new(c, &h);
+    c->keep_alive = h.keep_alive;
+    c->is_head = streq(h.method, "HEAD");
+    c->chunked = h.chunked;
+    c->body_left = h.has_length ? h.content_length : 0;
+    bool expect = h.expect_continue;
+    in_consume(c, (size_t)r);
+    if (c->chunked)
+      http1_chunked_init(&c->chunk);
+    if (h.has_length && h.content_length > srv->max_body) {
+      c->req->too_large = true;
+      if (expect) {
+        /* The client waits for our word before sending the body: answer now, never read
+         * it, and end the connection. */
+        c->keep_alive = false;
+        c->body_left = 0;
+        c->chunked = false;
+        conn_dispatch(c);
+        return 1;
       }
-    /* Many connections gone (a herd of watchers leaving): hand their TLS sessions' and
-     * stacks' memory back now rather than keep the peak for good. */
-    if (srv->closed_since_trim >= 32) {
-      srv->closed_since_trim = 0;
-      pthread_mutex_unlock(&srv->lock);
-      malloc_trim(0);
-      pthread_mutex_lock(&srv->lock);
+    }
+    if (expect && (c->chunked || c->body_left > 0) && c->in_len == 0) {
+      static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      out_push(c, (char *)cont, sizeof(cont) - 1, false);
     }
   }
-  pthread_mutex_unlock(&srv->lock);
-  return NULL;
+  if (c->chunked) {
+    bool done = false;
+    ssize_t r = http1_chunked_feed(&c->chunk, c->in, c->in_len, body_emit, c->req, &done);
+    if (r < 0) {
+      req_free(c->req);
+      c->req = NULL;
+      queue_error(c, 400);
+      return 1;
+    }
+    in_consume(c, (size_t)r);
+    if (!done)
+      return 0;
+    c->chunked = false;
+  } else if (c->body_left > 0) {
+    size_t n = c->in_len < c->body_left ? c->in_len : (size_t)c->body_left;
+    body_append(c->req, c->in, n);
+    in_consume(c, n);
+    c->body_left -= n;
+    if (c->body_left > 0)
+      return 0;
+  }
+  conn_dispatch(c);
+  return 1;
 }
 
-static void on_log(void *cls, const char *fmt, va_list ap) {
-  struct httpd *srv = cls;
-  /* Runtime messages (failed handshakes, resets) are routine for a server and have no
-   * reader; only a start-up failure is reported, through httpd_start's ret_err. */
-  pthread_mutex_lock(&srv->lock);
-  bool wanted = !srv->started && !srv->start_error;
-  pthread_mutex_unlock(&srv->lock);
-  if (!wanted)
+/* Reads what TLS has for us. Returns > 0 bytes, 0 at end of stream, -EAGAIN, -EIO. */
+static ssize_t conn_recv(struct conn *c) {
+  if (c->in_cap - c->in_len < READ_CHUNK) {
+    c->in_cap = c->in_len + READ_CHUNK;
+    c->in = xrealloc(c->in, c->in_cap);
+  }
+  ssize_t r = gnutls_record_recv(c->tls, c->in + c->in_len, c->in_cap - c->in_len);
+  if (r > 0) {
+    c->in_len += (size_t)r;
+    return r;
+  }
+  if (r == 0)
+    return 0;
+  if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
+    return -EAGAIN;
+  return -EIO;
+}
+
+/* Drives a connection as far as it can go without waiting. Sockets are edge-triggered
+ * for reading and writing at once: every state goes on until the socket says EAGAIN (or
+ * leaves it for a later state, which then tries the socket itself first). */
+static void conn_run(struct conn *c, unsigned events) {
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+    c->hup = true;
+  for (;;) {
+    switch (c->state) {
+    case CS_HANDSHAKE: {
+      int r = gnutls_handshake(c->tls);
+      if (r == GNUTLS_E_SUCCESS) {
+        c->state = CS_READ;
+        continue;
+      }
+      if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+        return;
+      }
+      if (!gnutls_error_is_fatal(r))
+        continue;
+      conn_free(c);
+      return;
+    }
+    case CS_READ: {
+      if (conn_flush(c) < 0) {
+        conn_free(c);
+        return;
+      }
+      if (c->out) {
+        /* Read no further requests while answers are stuck: the client must read. */
+        return;
+      }
+      if (conn_parse(c) > 0)
+        continue;
+      if (c->in_len >= MAX_HEAD && !c->req) {
+        queue_error(c, 431);
+        continue;
+      }
+      ssize_t n = conn_recv(c);
+      if (n > 0)
+        continue;
+      if (n == -EAGAIN)
+        return;
+      conn_free(c);
+      return;
+    }
+    case CS_HANDLER:
+      if (conn_flush(c) < 0) {
+        conn_close(c);
+        return;
+      }
+      return;
+    case CS_STREAM: {
+      if (c->hup) {
+        conn_free(c);
+        return;
+      }
+      if (!stream_pump(c) || conn_flush(c) < 0) {
+        conn_free(c);
+        return;
+      }
+      if (!c->out && c->stream->ending) {
+        struct httpd_stream *s = TAKE_PTR(c->stream);
+        s->conn = NULL;
+        stream_finish(s);
+        httpd_stream_unref(s);
+        c->state = c->keep_alive ? CS_READ : CS_CLOSING;
+        c->waiting_since = time(NULL);
+        continue;
+      }
+      if (!c->out && stream_pump(c) && c->out)
+        continue;
+      return;
+    }
+    case CS_CLOSING:
+      if (conn_flush(c) == 0 && c->out)
+        return;
+      gnutls_bye(c->tls, GNUTLS_SHUT_WR);
+      conn_free(c);
+      return;
+    }
+  }
+}
+
+static void conn_accept(struct loop *l, int fd, const struct sockaddr_storage *ss) {
+  struct httpd *srv = l->srv;
+  if (atomic_fetch_add(&srv->n_conns, 1) >= srv->max_connections) {
+    atomic_fetch_sub(&srv->n_conns, 1);
+    close(fd);
     return;
-  char *msg = xvasprintf(fmt, ap);
-  size_t n = strlen(msg);
-  while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-    msg[--n] = '\0';
-  pthread_mutex_lock(&srv->lock);
-  if (!srv->start_error)
-    srv->start_error = TAKE_PTR(msg);
-  pthread_mutex_unlock(&srv->lock);
-  free(msg);
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  struct conn *c = xcalloc(1, sizeof(*c));
+  c->loop = l;
+  c->fd = fd;
+  c->out_tail = &c->out;
+  c->keep_alive = true;
+  c->waiting_since = time(NULL);
+  if (ss->ss_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, c->remote, sizeof(c->remote));
+  else if (ss->ss_family == AF_INET6)
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, c->remote,
+              sizeof(c->remote));
+  c->next = l->conns;
+  if (c->next)
+    c->next->prev = c;
+  l->conns = c;
+  if (gnutls_init(&c->tls, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL) < 0) {
+    c->tls = NULL;
+    conn_free(c);
+    return;
+  }
+  gnutls_priority_set(c->tls, srv->prio);
+  gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, srv->cred);
+  if (srv->have_client_ca)
+    gnutls_certificate_server_set_request(c->tls, GNUTLS_CERT_REQUEST);
+  gnutls_transport_set_int(c->tls, fd);
+  c->state = CS_HANDSHAKE;
+  struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+  if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    conn_free(c);
+    return;
+  }
+  conn_run(c, 0);
+}
+
+/* ---- the loop ---- */
+
+static void loop_post(struct coro_sched *sched, struct coro *co) {
+  struct loop *l = (struct loop *)sched;
+  pthread_mutex_lock(&l->lock);
+  l->ready = xgrow(l->ready, l->n_ready, &l->cap_ready, sizeof(*l->ready));
+  l->ready[l->n_ready++] = co;
+  bool wake = !l->wake_pending;
+  l->wake_pending = true;
+  pthread_mutex_unlock(&l->lock);
+  if (wake) {
+    uint64_t one = 1;
+    if (write(l->efd, &one, sizeof(one)) < 0) {
+    }
+  }
+}
+
+/* Resumes posted handlers and serves streams with news. */
+static void loop_drain(struct loop *l) {
+  uint64_t v;
+  if (read(l->efd, &v, sizeof(v)) < 0) {
+  }
+  for (;;) {
+    pthread_mutex_lock(&l->lock);
+    struct coro **ready = l->ready;
+    size_t n_ready = l->n_ready;
+    l->ready = NULL;
+    l->n_ready = l->cap_ready = 0;
+    struct httpd_stream *dirty = l->dirty;
+    l->dirty = NULL;
+    if (n_ready == 0 && !dirty)
+      l->wake_pending = false;
+    pthread_mutex_unlock(&l->lock);
+    if (n_ready == 0 && !dirty) {
+      free(ready);
+      return;
+    }
+    for (size_t i = 0; i < n_ready; i++) {
+      struct conn *c = coro_arg(ready[i]);
+      if (coro_resume(ready[i])) {
+        conn_handler_done(c);
+        if (c->dead)
+          conn_free(c);
+        else
+          conn_run(c, 0);
+      }
+    }
+    free(ready);
+    while (dirty) {
+      struct httpd_stream *s = dirty;
+      dirty = s->dirty_next;
+      pthread_mutex_lock(&s->lock);
+      s->queued = false;
+      pthread_mutex_unlock(&s->lock);
+      /* The connection may be mid-handler (the handler wrote before returning): it
+       * picks the data up once it reaches the stream state. */
+      if (s->conn && s->conn->state == CS_STREAM)
+        conn_run(s->conn, 0);
+      httpd_stream_unref(s);
+    }
+  }
+}
+
+/* Ends connections that keep us waiting for a request too long (slow or silent
+ * clients); streams and running handlers are exempt. */
+static void loop_sweep(struct loop *l, time_t now) {
+  struct httpd *srv = l->srv;
+  for (struct conn *c = l->conns, *next; c; c = next) {
+    next = c->next;
+    if ((c->state == CS_READ || c->state == CS_HANDSHAKE || c->state == CS_CLOSING) &&
+        c->waiting_since &&
+        now - c->waiting_since > (time_t)srv->idle_timeout)
+      conn_free(c);
+  }
+  /* Many connections gone (a herd of watchers leaving): hand their TLS sessions'
+   * memory back now rather than keep the peak for good. */
+  if (l == &srv->loops[0] && atomic_load(&srv->closed_since_trim) >= 32) {
+    atomic_store(&srv->closed_since_trim, 0);
+    malloc_trim(0);
+  }
+}
+
+static void loop_accept(struct loop *l) {
+  for (int i = 0; i < 64; i++) {
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    int fd = accept4(l->srv->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+      return;
+    conn_accept(l, fd, &ss);
+  }
+}
+
+static void loop_shutdown(struct loop *l) {
+  epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->srv->listen_fd, NULL);
+  /* Streams first, so their producers stop at once; handlers still running finish
+   * (the store answers them) before their connections go. */
+  for (struct conn *c = l->conns, *next; c; c = next) {
+    next = c->next;
+    if (c->state == CS_HANDLER)
+      conn_close(c);
+    else
+      conn_free(c);
+  }
+}
+
+static void *loop_main(void *arg) {
+  struct loop *l = arg;
+  struct epoll_event evs[MAX_EVENTS];
+  bool shut = false;
+  for (;;) {
+    pthread_mutex_lock(&l->lock);
+    bool stop = l->stop;
+    pthread_mutex_unlock(&l->lock);
+    if (stop && !shut) {
+      loop_shutdown(l);
+      shut = true;
+    }
+    if (shut && l->in_flight == 0 && !l->conns)
+      break;
+    int n = epoll_wait(l->epfd, evs, MAX_EVENTS, 1000);
+    bool woken = false;
+    for (int i = 0; i < n; i++) {
+      void *p = evs[i].data.ptr;
+      if (p == &l->srv->listen_fd) {
+        if (!shut)
+          loop_accept(l);
+      } else if (p == &l->efd) {
+        woken = true;
+      } else {
+        /* Only a connection's own processing frees it, so the rest of the batch is
+         * still valid; wake-ups (which may free any connection) come after. */
+        struct conn *c = p;
+        if (shut && c->state != CS_HANDLER)
+          conn_free(c);
+        else
+          conn_run(c, evs[i].events);
+      }
+    }
+    if (woken)
+      loop_drain(l);
+    time_t now = time(NULL);
+    if (now != l->last_sweep) {
+      l->last_sweep = now;
+      loop_sweep(l, now);
+    }
+  }
+  for (size_t i = 0; i < l->n_pool; i++)
+    coro_free(l->pool[i]);
+  l->n_pool = 0;
+  /* Streams queued after their connection ended hold a reference each. */
+  pthread_mutex_lock(&l->lock);
+  struct httpd_stream *dirty = TAKE_PTR(l->dirty);
+  pthread_mutex_unlock(&l->lock);
+  while (dirty) {
+    struct httpd_stream *s = dirty;
+    dirty = s->dirty_next;
+    httpd_stream_unref(s);
+  }
+  return NULL;
 }
 
 /* ---- server ---- */
@@ -876,13 +1342,48 @@ static int listen_on(const char *addr, unsigned port, int *ret_fd, unsigned *ret
 }
 
 static void srv_free(struct httpd *srv) {
-  pthread_cond_destroy(&srv->watchdog_cond);
-  pthread_mutex_destroy(&srv->lock);
-  free(srv->cert_pem);
-  free(srv->key_pem);
-  free(srv->client_ca_pem);
-  free(srv->start_error);
+  for (unsigned i = 0; i < srv->n_loops; i++) {
+    struct loop *l = &srv->loops[i];
+    if (l->epfd >= 0)
+      close(l->epfd);
+    if (l->efd >= 0)
+      close(l->efd);
+    free(l->ready);
+    pthread_mutex_destroy(&l->lock);
+  }
+  free(srv->loops);
+  if (srv->listen_fd >= 0)
+    close(srv->listen_fd);
+  if (srv->prio)
+    gnutls_priority_deinit(srv->prio);
+  if (srv->cred)
+    gnutls_certificate_free_credentials(srv->cred);
   free(srv);
+}
+
+static int tls_setup(struct httpd *srv, const struct httpd_config *cfg, char **ret_err) {
+  if (gnutls_certificate_allocate_credentials(&srv->cred) < 0)
+    return set_error(ret_err, -ENOMEM, "cannot allocate TLS credentials");
+  gnutls_datum_t cert = {(unsigned char *)cfg->cert_pem, (unsigned)strlen(cfg->cert_pem)};
+  gnutls_datum_t key = {(unsigned char *)cfg->key_pem, (unsigned)strlen(cfg->key_pem)};
+  int r = gnutls_certificate_set_x509_key_mem(srv->cred, &cert, &key, GNUTLS_X509_FMT_PEM);
+  if (r < 0)
+    return set_error(ret_err, -EINVAL, "cannot start HTTPS server: invalid certificate or key: %s",
+                     gnutls_strerror(r));
+  if (cfg->client_ca_pem) {
+    gnutls_datum_t ca = {(unsigned char *)cfg->client_ca_pem, (unsigned)strlen(cfg->client_ca_pem)};
+    r = gnutls_certificate_set_x509_trust_mem(srv->cred, &ca, GNUTLS_X509_FMT_PEM);
+    if (r <= 0)
+      return set_error(ret_err, -EINVAL, "cannot start HTTPS server: invalid client CA: %s",
+                       r < 0 ? gnutls_strerror(r) : "no certificate");
+    srv->have_client_ca = true;
+  }
+  r = gnutls_priority_init(&srv->prio, NULL, NULL);
+  if (r < 0) {
+    srv->prio = NULL;
+    return set_error(ret_err, -EINVAL, "TLS priorities: %s", gnutls_strerror(r));
+  }
+  return 0;
 }
 
 int httpd_start(const struct httpd_config *cfg, struct httpd **ret, char **ret_err) {
@@ -891,60 +1392,57 @@ int httpd_start(const struct httpd_config *cfg, struct httpd **ret, char **ret_e
   if (!cfg->cert_pem || !cfg->key_pem)
     return set_error(ret_err, -EINVAL, "a serving certificate and key are required");
   struct httpd *srv = xcalloc(1, sizeof(*srv));
-  pthread_mutex_init(&srv->lock, NULL);
-  pthread_cond_init(&srv->watchdog_cond, NULL);
+  srv->listen_fd = -1;
   srv->handler = cfg->handler;
   srv->userdata = cfg->userdata;
   srv->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
   srv->stream_queue_max = cfg->stream_queue_max ? cfg->stream_queue_max : DEFAULT_STREAM_QUEUE_MAX;
   srv->idle_timeout = cfg->idle_timeout ? cfg->idle_timeout : DEFAULT_IDLE_TIMEOUT;
-  srv->cert_pem = xstrdup(cfg->cert_pem);
-  srv->key_pem = xstrdup(cfg->key_pem);
-  srv->client_ca_pem = cfg->client_ca_pem ? xstrdup(cfg->client_ca_pem) : NULL;
-  srv->have_client_ca = cfg->client_ca_pem != NULL;
+  srv->max_connections = cfg->max_connections ? cfg->max_connections : DEFAULT_MAX_CONNECTIONS;
 
-  int fd = -1;
-  int r = listen_on(cfg->bind_address ? cfg->bind_address : "127.0.0.1", cfg->port, &fd, &srv->port,
-                    ret_err);
+  int r = tls_setup(srv, cfg, ret_err);
+  if (r < 0) {
+    srv_free(srv);
+    return r;
+  }
+  r = listen_on(cfg->bind_address ? cfg->bind_address : "127.0.0.1", cfg->port, &srv->listen_fd,
+                &srv->port, ret_err);
   if (r < 0) {
     srv_free(srv);
     return r;
   }
 
-  struct MHD_OptionItem opts[16];
-  size_t n = 0;
-  opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_log, srv};
-  opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, fd, NULL};
-  opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->cert_pem};
-  opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->key_pem};
-  if (srv->client_ca_pem)
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, srv->client_ca_pem};
-  opts[n++] = (struct MHD_OptionItem){
-      MHD_OPTION_CONNECTION_LIMIT,
-      cfg->max_connections ? cfg->max_connections : DEFAULT_MAX_CONNECTIONS, NULL};
-  opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, srv->idle_timeout, NULL};
-  opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_STACK_SIZE, THREAD_STACK, NULL};
-  opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, NULL};
-  opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv};
-  opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv};
-  opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, srv};
-  opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-
-  unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS |
-                   MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-  srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_ARRAY, opts,
-                                 MHD_OPTION_END);
-  if (!srv->daemon) {
-    close(fd);
-    r = set_error(ret_err, -EINVAL, "cannot start HTTPS server: %s",
-             srv->start_error ? srv->start_error : "invalid certificate or key");
-    srv_free(srv);
-    return r;
+  unsigned n = cfg->threads;
+  if (n == 0) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    n = cpus < 1 ? 1 : (unsigned)cpus;
   }
-  pthread_mutex_lock(&srv->lock);
-  srv->started = true;
-  pthread_mutex_unlock(&srv->lock);
-  srv->watchdog_started = pthread_create(&srv->watchdog, NULL, watchdog_main, srv) == 0;
+  srv->loops = xcalloc(n, sizeof(*srv->loops));
+  srv->n_loops = n;
+  for (unsigned i = 0; i < n; i++) {
+    struct loop *l = &srv->loops[i];
+    l->srv = srv;
+    l->sched.post = loop_post;
+    pthread_mutex_init(&l->lock, NULL);
+    l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    l->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &srv->listen_fd};
+    struct epoll_event eev = {.events = EPOLLIN, .data.ptr = &l->efd};
+    if (l->epfd < 0 || l->efd < 0 || epoll_ctl(l->epfd, EPOLL_CTL_ADD, srv->listen_fd, &lev) < 0 ||
+        epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->efd, &eev) < 0) {
+      r = set_error(ret_err, -errno, "epoll: %s", strerror(errno));
+      httpd_stop(srv);
+      return r;
+    }
+  }
+  for (unsigned i = 0; i < n; i++) {
+    struct loop *l = &srv->loops[i];
+    if (pthread_create(&l->thread, NULL, loop_main, l) != 0) {
+      httpd_stop(srv);
+      return set_error(ret_err, -EAGAIN, "cannot start server threads");
+    }
+    l->thread_started = true;
+  }
   *ret = srv;
   return 0;
 }
@@ -954,20 +1452,17 @@ unsigned httpd_port(const struct httpd *srv) { return srv->port; }
 void httpd_stop(struct httpd *srv) {
   if (!srv)
     return;
-  /* Wake every stream first: their connection threads are blocked waiting for data and
-   * would otherwise hold up the joins in MHD_stop_daemon. */
-  pthread_mutex_lock(&srv->lock);
-  srv->stopping = true;
-  for (struct httpd_stream *s = srv->streams; s; s = s->next) {
-    pthread_mutex_lock(&s->lock);
-    s->gone = true;
-    pthread_mutex_unlock(&s->lock);
-    stream_wake(s);
+  for (unsigned i = 0; i < srv->n_loops; i++) {
+    struct loop *l = &srv->loops[i];
+    pthread_mutex_lock(&l->lock);
+    l->stop = true;
+    pthread_mutex_unlock(&l->lock);
+    uint64_t one = 1;
+    if (l->efd >= 0 && write(l->efd, &one, sizeof(one)) < 0) {
+    }
   }
-  pthread_cond_broadcast(&srv->watchdog_cond);
-  pthread_mutex_unlock(&srv->lock);
-  if (srv->watchdog_started)
-    pthread_join(srv->watchdog, NULL);
-  MHD_stop_daemon(srv->daemon);
+  for (unsigned i = 0; i < srv->n_loops; i++)
+    if (srv->loops[i].thread_started)
+      pthread_join(srv->loops[i].thread, NULL);
   srv_free(srv);
 }

@@ -1,20 +1,26 @@
-/* httpd.h — the API server's HTTPS front end over libmicrohttpd. Handlers see only this
- * interface: a request (method, path, query, headers, body, peer identity) and exactly
- * one response, either a whole body or a chunked stream fed later from any thread.
+/* httpd.h — the API server's HTTPS front end: HTTP/1.1 over TLS (GnuTLS) on a few event
+ * loops. Handlers see only this interface: a request (method, path, query, headers, body,
+ * peer identity) and exactly one response, either a whole body or a chunked stream fed
+ * later from any thread.
  *
- * Model: one thread per connection (small stacks), keep-alive, TLS with an optional
- * client-certificate check against a CA (certificates are requested, never required).
- * The handler runs on the connection's thread once the whole request has arrived and
- * must answer before returning: httpd_respond(), httpd_respond_take() or
- * httpd_respond_stream(). A handler that answers nothing gets a 500.
+ * Model: `threads` event loops (epoll), each owning the connections it accepted. Request
+ * framing is src/apiserver/http1.h's. A handler runs on its connection's loop as a
+ * coroutine (src/lib/coro.h) once the whole request has arrived, and must answer before
+ * returning: httpd_respond(), httpd_respond_take() or httpd_respond_stream(). A handler
+ * that answers nothing gets a 500. While a handler waits for something that suspends
+ * coroutines (the store's commit), its loop serves other connections; anything else it
+ * waits for blocks the loop, so handlers keep such waits short.
  *
- * Idle keep-alive connections are closed after `idle_timeout` seconds (slow-loris
- * protection); connections carrying a stream are exempt, since a watch may be silent for
- * minutes. Malformed HTTP is answered by libmicrohttpd itself.
+ * Keep-alive and pipelining; `Expect: 100-continue`; chunked request bodies. A connection
+ * that takes longer than `idle_timeout` seconds to deliver a request (or to read what it
+ * was sent) is closed (slow-loris protection); connections carrying a stream are exempt,
+ * since a watch may be silent for minutes. Malformed framing gets 400 (431 for an
+ * oversized head, 501 for an unknown transfer coding, 505 for another HTTP version) and
+ * the connection is closed.
  *
  * Upgrades (WebSocket / SPDY for exec, attach, port-forward) are not served yet; they
- * will come as an httpd_respond_upgrade() answering 101 and handing the handler a
- * bidirectional byte channel, built on MHD_ALLOW_UPGRADE. */
+ * will come as an httpd_respond_upgrade() answering 101 and handing the handler the
+ * connection's byte stream. */
 #pragma once
 
 #include <stdbool.h>
@@ -37,6 +43,7 @@ struct httpd_config {
   unsigned max_connections;  /* 0 = 4096 */
   unsigned idle_timeout;     /* seconds; 0 = 60 */
   size_t stream_queue_max;   /* bytes queued per stream before it is cut off; 0 = 16 MiB */
+  unsigned threads;          /* event loops; 0 = one per online CPU */
   httpd_handler_fn handler;
   void *userdata;
 };
@@ -51,7 +58,7 @@ int httpd_start(const struct httpd_config *cfg, struct httpd **ret, char **ret_e
 unsigned httpd_port(const struct httpd *srv);
 
 /* Stops accepting, ends every connection and stream (their close callbacks run, writes
- * then fail with -EPIPE) and joins every thread. Streams still referenced by producers
+ * then fail with -EPIPE), lets running handlers finish and joins every thread. Streams still referenced by producers
  * stay valid memory until their last httpd_stream_unref(). Must not be called from a
  * handler or a close callback. Accepts NULL. */
 void httpd_stop(struct httpd *srv);
@@ -97,7 +104,7 @@ struct httpd_client_cert {
 /* The verified client certificate's identity. Borrowed; computed once per connection. */
 const struct httpd_client_cert *httpd_req_client_cert(struct httpd_req *req);
 
-/* ---- Response: exactly one per request, from the handler's thread. ---- */
+/* ---- Response: exactly one per request, from the handler. ---- */
 
 /* Adds a response header (copied). Call before responding. -EALREADY after a response;
  * -EINVAL for a name or value holding CR/LF. */
@@ -137,7 +144,7 @@ bool httpd_stream_closed(const struct httpd_stream *s);
 
 /* Sets the callback run exactly once when the stream ends for any reason (client
  * disconnect, server stop, cut off, or after httpd_stream_close() drained). It runs on
- * the connection's thread (or httpd_stop's), never inside httpd_stream_write/close, so
+ * the connection's loop thread, never inside httpd_stream_write/close, so
  * it may take the producer's locks. If the stream already ended, it runs at once on the
  * calling thread. Set it at most once, before handing the stream to other threads. */
 void httpd_stream_on_close(struct httpd_stream *s, void (*fn)(void *userdata), void *userdata);

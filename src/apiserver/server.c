@@ -286,6 +286,8 @@ static int bootstrap(struct apiserver *s, char **ret_err) {
  * leave glibc holding pages it would otherwise keep. */
 #define TRIM_INTERVAL_SECONDS 30
 
+#define ETCD_LOOPS 16
+
 static void *compactor_main(void *arg) {
   struct apiserver *s = arg;
   int64_t previous = 0;
@@ -387,6 +389,10 @@ int apiserver_start(const struct apiserver_config *cfg, struct apiserver **ret, 
       .key_pem = key,
       .client_ca_pem = pki_ca_cert_pem(ca),
       .max_body = MAX_BODY,
+      /* SQLite writes suspend the request's coroutine, so a loop per CPU keeps every
+       * core busy. etcd calls block their loop for a network round trip: more loops
+       * keep that many requests in flight. */
+      .threads = streq(s->store->ops->name, "etcd") ? ETCD_LOOPS : 0,
       .handler = handle,
       .userdata = s,
   };

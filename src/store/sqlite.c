@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "lib/coro.h"
 #include "lib/macro.h"
 #include "store/backend.h"
 #include "store/store.h"
@@ -46,6 +47,7 @@ struct write_req {
   int64_t rev;
   struct store_kv prev;
   bool done;
+  struct coro *co; /* the waiting coroutine, or NULL: the waiting thread's cond */
   pthread_cond_t cond;
   struct write_req *next;
 };
@@ -528,26 +530,44 @@ static void *writer_main(void *arg) {
     for (struct write_req *q = batch, *next; q; q = next) {
       next = q->next;
       q->done = true;
-      pthread_cond_signal(&q->cond);
+      /* q lives on its waiter's stack: not touched once the waiter may run again. */
+      if (q->co)
+        coro_wake(q->co);
+      else
+        pthread_cond_signal(&q->cond);
     }
   }
   pthread_mutex_unlock(&s->qlock);
   return NULL;
 }
 
+/* Queues a write for the writer thread and waits for its batch to commit. A coroutine
+ * (an API request on the HTTP loop) suspends meanwhile, so its thread serves other
+ * requests and their writes join the same batch; a plain thread blocks. */
 static int submit(struct sqlite_store *s, struct write_req *q) {
-  pthread_cond_init(&q->cond, NULL);
+  q->co = coro_waitable();
+  if (!q->co)
+    pthread_cond_init(&q->cond, NULL);
   q->next = NULL;
   q->done = false;
   pthread_mutex_lock(&s->qlock);
   if (s->closing) {
     pthread_mutex_unlock(&s->qlock);
-    pthread_cond_destroy(&q->cond);
+    if (!q->co)
+      pthread_cond_destroy(&q->cond);
     return -ECANCELED;
   }
   *s->qtail = q;
   s->qtail = &q->next;
   pthread_cond_signal(&s->qcond);
+  if (q->co) {
+    pthread_mutex_unlock(&s->qlock);
+    coro_suspend();
+    /* the writer set q->done before waking us, under qlock: take it to see its results */
+    pthread_mutex_lock(&s->qlock);
+    pthread_mutex_unlock(&s->qlock);
+    return q->r;
+  }
   while (!q->done)
     pthread_cond_wait(&q->cond, &s->qlock);
   pthread_mutex_unlock(&s->qlock);

@@ -35,6 +35,8 @@
 /* Finished coroutines (and their stacks) kept per loop for the next requests. */
 #define CORO_POOL_MAX 32
 #define MAX_EVENTS 64
+/* What one recv() asks for: a TLS record and its header. */
+#define RAW_CHUNK (16 * 1024 + 64)
 
 struct conn;
 
@@ -131,6 +133,9 @@ struct conn {
 
   char *in;
   size_t in_len, in_cap;
+  char *raw; /* ciphertext read from the socket, not yet taken by TLS */
+  size_t raw_len, raw_off;
+  bool drained; /* the last read came back short: the socket is empty until the next event */
   struct seg *out, **out_tail;
   size_t tls_retry; /* a send of this many bytes of `out` returned EAGAIN: repeat it */
 
@@ -825,6 +830,7 @@ static void conn_free(struct conn *c) {
   gnutls_deinit(c->tls);
   close(c->fd);
   free(c->in);
+  free(c->raw);
   cert_reset(c);
   if (c->prev)
     c->prev->next = c->next;
@@ -992,6 +998,50 @@ static int conn_parse(struct conn *c) {
   return 1;
 }
 
+/* TLS reads through here: one recv() of up to a record's size serves the small reads TLS
+ * makes (a record header, then its body). A read that comes back short means the socket
+ * is empty; with edge-triggered events, more data brings a new event (which clears
+ * `drained`), so no extra recv() is needed to hear EAGAIN. */
+static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *data, size_t len) {
+  struct conn *c = ptr;
+  if (c->raw_off == c->raw_len) {
+    if (c->drained) {
+      gnutls_transport_set_errno(c->tls, EAGAIN);
+      return -1;
+    }
+    if (!c->raw)
+      c->raw = xmalloc(RAW_CHUNK);
+    ssize_t n = recv(c->fd, c->raw, RAW_CHUNK, 0);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        c->drained = true;
+      gnutls_transport_set_errno(c->tls, errno);
+      return -1;
+    }
+    if (n == 0)
+      return 0;
+    if ((size_t)n < RAW_CHUNK)
+      c->drained = true;
+    c->raw_len = (size_t)n;
+    c->raw_off = 0;
+  }
+  size_t k = c->raw_len - c->raw_off < len ? c->raw_len - c->raw_off : len;
+  memcpy(data, c->raw + c->raw_off, k);
+  c->raw_off += k;
+  if (c->raw_off == c->raw_len) {
+    /* Idle connections (watches above all) keep no read buffer. */
+    free(c->raw);
+    c->raw = NULL;
+    c->raw_off = c->raw_len = 0;
+  }
+  return (ssize_t)k;
+}
+
+static int tls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned ms) {
+  struct conn *c = ptr;
+  return c->raw_off < c->raw_len || !c->drained;
+}
+
 /* Reads what TLS has for us. Returns > 0 bytes, 0 at end of stream, -EAGAIN, -EIO. */
 static ssize_t conn_recv(struct conn *c) {
   if (c->in_cap - c->in_len < READ_CHUNK) {
@@ -1016,6 +1066,8 @@ static ssize_t conn_recv(struct conn *c) {
 static void conn_run(struct conn *c, unsigned events) {
   if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
     c->hup = true;
+  if (events)
+    c->drained = false;
   for (;;) {
     switch (c->state) {
     case CS_HANDSHAKE: {
@@ -1126,7 +1178,9 @@ static void conn_accept(struct loop *l, int fd, const struct sockaddr_storage *s
   gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, srv->cred);
   if (srv->have_client_ca)
     gnutls_certificate_server_set_request(c->tls, GNUTLS_CERT_REQUEST);
-  gnutls_transport_set_int(c->tls, fd);
+  gnutls_transport_set_ptr2(c->tls, c, (gnutls_transport_ptr_t)(intptr_t)fd);
+  gnutls_transport_set_pull_function(c->tls, tls_pull);
+  gnutls_transport_set_pull_timeout_function(c->tls, tls_pull_timeout);
   c->state = CS_HANDSHAKE;
   struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
   if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -1256,6 +1310,7 @@ static void *loop_main(void *arg) {
     }
     if (shut && l->in_flight == 0 && !l->conns)
       break;
+    coro_run_deferred();
     int n = epoll_wait(l->epfd, evs, MAX_EVENTS, 1000);
     bool woken = false;
     for (int i = 0; i < n; i++) {

@@ -228,7 +228,6 @@ static int on_store_event(const struct store_event *ev, int err, void *userdata)
     event_drop_parsed(e);
   }
   wc->last_rev = e->rev;
-  pthread_cond_broadcast(&wc->cond);
   pthread_mutex_unlock(&wc->mu);
   event_unref(e);
   return 0;

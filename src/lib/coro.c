@@ -51,6 +51,14 @@ struct coro {
 static __thread struct coro *current;
 static __thread unsigned nosuspend;
 
+#define MAX_DEFERRED 8
+struct deferred {
+  void (*fn)(void *);
+  void *arg;
+};
+static __thread struct deferred deferred[MAX_DEFERRED];
+static __thread unsigned n_deferred;
+
 #if defined(__x86_64__)
 /* Saves the callee-saved registers on the current stack, stores the stack pointer in
  * *save and continues on the stack `to` (whose top holds the same layout). */
@@ -219,6 +227,30 @@ void coro_suspend(void) {
 }
 
 void coro_wake(struct coro *co) { co->sched->post(co->sched, co); }
+
+void coro_defer(void (*fn)(void *), void *arg) {
+  if (!current) {
+    fn(arg);
+    return;
+  }
+  for (unsigned i = 0; i < n_deferred; i++)
+    if (deferred[i].fn == fn && deferred[i].arg == arg)
+      return;
+  if (n_deferred == MAX_DEFERRED) {
+    fn(arg);
+    return;
+  }
+  deferred[n_deferred++] = (struct deferred){fn, arg};
+}
+
+void coro_run_deferred(void) {
+  /* A deferred function may defer again (it runs outside any coroutine, so it would run
+   * at once): take the list first. */
+  while (n_deferred > 0) {
+    struct deferred d = deferred[--n_deferred];
+    d.fn(d.arg);
+  }
+}
 
 void coro_nosuspend_begin(void) { nosuspend++; }
 void coro_nosuspend_end(void) { nosuspend--; }

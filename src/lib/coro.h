@@ -64,6 +64,14 @@ void coro_suspend(void);
 /* Makes co runnable through its scheduler. Thread-safe. */
 void coro_wake(struct coro *co);
 
+/* Deferred work: runs fn(arg) on this thread once its scheduler is about to wait
+ * (coro_run_deferred()), instead of now. Lets a coroutine that queued work for another
+ * thread wake that thread once for everything the scheduler's current round queues. A
+ * registration equal to a pending one is dropped. Outside a coroutine fn runs at once. */
+void coro_defer(void (*fn)(void *arg), void *arg);
+/* Runs and forgets this thread's deferred work. Schedulers call it before they wait. */
+void coro_run_deferred(void);
+
 /* Forbid / allow suspending on this thread; nests. */
 void coro_nosuspend_begin(void);
 void coro_nosuspend_end(void);

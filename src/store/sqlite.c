@@ -526,19 +526,37 @@ static void *writer_main(void *arg) {
 
     writer_run_batch(s, batch);
 
+    /* Threads wait on their condition under qlock; coroutines are woken after it is
+     * released, so queuing writers do not stall behind the wake-ups. q lives on its
+     * waiter's stack: it is not touched once its waiter may run again. */
+    struct write_req *wake = NULL;
     pthread_mutex_lock(&s->qlock);
     for (struct write_req *q = batch, *next; q; q = next) {
       next = q->next;
+      if (q->co) {
+        q->next = wake;
+        wake = q;
+        continue;
+      }
       q->done = true;
-      /* q lives on its waiter's stack: not touched once the waiter may run again. */
-      if (q->co)
-        coro_wake(q->co);
-      else
-        pthread_cond_signal(&q->cond);
+      pthread_cond_signal(&q->cond);
     }
+    pthread_mutex_unlock(&s->qlock);
+    for (struct write_req *q = wake, *next; q; q = next) {
+      next = q->next;
+      coro_wake(q->co);
+    }
+    pthread_mutex_lock(&s->qlock);
   }
   pthread_mutex_unlock(&s->qlock);
   return NULL;
+}
+
+static void writer_kick(void *arg) {
+  struct sqlite_store *s = arg;
+  pthread_mutex_lock(&s->qlock);
+  pthread_cond_signal(&s->qcond);
+  pthread_mutex_unlock(&s->qlock);
 }
 
 /* Queues a write for the writer thread and waits for its batch to commit. A coroutine
@@ -559,15 +577,15 @@ static int submit(struct sqlite_store *s, struct write_req *q) {
   }
   *s->qtail = q;
   s->qtail = &q->next;
-  pthread_cond_signal(&s->qcond);
   if (q->co) {
     pthread_mutex_unlock(&s->qlock);
+    /* The writer is woken once the loop has run every request it has at hand, so
+     * their writes share one commit. */
+    coro_defer(writer_kick, s);
     coro_suspend();
-    /* the writer set q->done before waking us, under qlock: take it to see its results */
-    pthread_mutex_lock(&s->qlock);
-    pthread_mutex_unlock(&s->qlock);
     return q->r;
   }
+  pthread_cond_signal(&s->qcond);
   while (!q->done)
     pthread_cond_wait(&q->cond, &s->qlock);
   pthread_mutex_unlock(&s->qlock);
@@ -1044,9 +1062,15 @@ static int mkdir_p(const char *dir, mode_t mode) {
   return 0;
 }
 
+/* SQLite's memory statistics take one process-wide mutex on every allocation, which
+ * the writer, the readers and the watches would all contend for. Must precede any use. */
+static void sqlite_config_once(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 static int sq_open(const char *endpoint, const char *data_dir, struct store **ret) {
   _cleanup_free_ char *path = NULL;
   _cleanup_free_ char *dir = NULL;
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, sqlite_config_once);
 
   if (endpoint && startswith(endpoint, "sqlite://")) {
     const char *p = endpoint + strlen("sqlite://");

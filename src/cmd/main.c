@@ -242,12 +242,10 @@ static const struct {
 };
 
 int main(int argc, char **argv) {
-  /* The server serves each connection on a thread, the other components run many worker
-   * threads. With more malloc arenas (8, or glibc's default of 8 per core) bursts of
-   * connections leave memory spread over many arenas that trimming does not give back
-   * (measured: RSS stays ~80 MiB higher after 2,000 watches leave); with 2 the threads
-   * contend on arena locks instead, costing 10-15% of create throughput. Memory that
-   * stays put matters more here. */
+  /* Few malloc arenas: glibc's default (8 per core) spreads bursts over arenas that
+   * trimming does not give back. The API server's loops, store writer and watch threads
+   * allocate all the time, though: with 2 arenas they contended on arena locks for most
+   * of their futex calls (measured: a quarter more creates/s with 4). */
   mallopt(M_ARENA_MAX, 4);
   if (argc < 2)
     return usage(stderr);

@@ -133,6 +133,7 @@ struct conn {
 
   char *in;
   size_t in_len, in_cap;
+  size_t scanned; /* bytes of `in` already known not to end a request head */
   char *raw; /* ciphertext read from the socket, not yet taken by TLS */
   size_t raw_len, raw_off;
   bool drained; /* the last read came back short: the socket is empty until the next event */
@@ -927,6 +928,20 @@ static void conn_dispatch(struct conn *c) {
 static void in_consume(struct conn *c, size_t n) {
   memmove(c->in, c->in + n, c->in_len - n);
   c->in_len -= n;
+  c->scanned = 0;
+}
+
+/* Whether the bytes that arrived since the last look could end a request head (an empty
+ * line). The parser scans from the start each time; asking it only then keeps a client
+ * that drips its head a byte at a time from costing a rescan per byte. */
+static bool head_may_end(struct conn *c) {
+  size_t from = c->scanned > 3 ? c->scanned - 3 : 0;
+  c->scanned = c->in_len;
+  for (size_t i = from; i + 1 < c->in_len; i++)
+    if (c->in[i] == '\n' && (c->in[i + 1] == '\n' ||
+                             (c->in[i + 1] == '\r' && i + 2 < c->in_len && c->in[i + 2] == '\n')))
+      return true;
+  return false;
 }
 
 /* Makes progress on the request in the input buffer. Returns 1 when it was dispatched
@@ -934,8 +949,8 @@ static void in_consume(struct conn *c, size_t n) {
 static int conn_parse(struct conn *c) {
   struct httpd *srv = c->loop->srv;
   if (!c->req) {
-    if (c->in_len == 0)
-      return 0;
+    if (!head_may_end(c))
+      return c->in_len >= MAX_HEAD ? (queue_error(c, 431), 1) : 0;
     struct http1_head h;
     ssize_t r = http1_parse_head(c->in, c->in_len, MAX_HEAD, &h);
     if (r == 0)
@@ -1093,7 +1108,8 @@ static void conn_run(struct conn *c, unsigned events) {
         /* Read no further requests while answers are stuck: the client must read. */
         return;
       }
-      if (conn_parse(c) > 0)
+      /* Parsing may have queued an answer (or "100 Continue"): send it first. */
+      if (conn_parse(c) > 0 || c->out)
         continue;
       if (c->in_len >= MAX_HEAD && !c->req) {
         queue_error(c, 431);

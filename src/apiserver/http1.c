@@ -25,7 +25,7 @@ static bool is_field_char(unsigned char c) {
   return c == '\t' || (c >= 0x20 && c != 0x7f);
 }
 
-static int hex_value(char c) {
+int http1_hex_value(char c) {
   if (c >= '0' && c <= '9')
     return c - '0';
   if (c >= 'a' && c <= 'f')
@@ -307,7 +307,7 @@ ssize_t http1_chunked_feed(struct http1_chunked *c, const char *in, size_t len,
     switch (c->state) {
     case CHUNK_SIZE_START:
     case CHUNK_SIZE:
-      d = hex_value((char)ch);
+      d = http1_hex_value((char)ch);
       if (d >= 0) {
         if (c->remaining > (HTTP1_MAX_LENGTH - (uint64_t)d) / 16)
           return chunked_fail(c);

@@ -65,6 +65,9 @@ struct http1_head {
  * malformed. A Host header is not required here; that check belongs to the caller. */
 ssize_t http1_parse_head(char *buf, size_t len, size_t max_head, struct http1_head *ret);
 
+/* The value of a hexadecimal digit, or -1. */
+int http1_hex_value(char c);
+
 /* Case-insensitive lookup of a header name in a parsed head. Returns the value of the
  * first header of that name (pointing into the parsed buffer), or NULL. */
 const char *http1_header(const struct http1_head *h, const char *name);

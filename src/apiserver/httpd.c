@@ -187,16 +187,6 @@ static const struct httpd_client_cert cert_none = {.state = HTTPD_CERT_NONE};
 
 /* ---- helpers ---- */
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* Percent-decodes `s` (n bytes) as Go's url package does: an invalid escape fails, and
  * in query mode '+' means a space. Decoded NULs are refused because C strings cannot
  * carry them. */
@@ -204,8 +194,8 @@ static char *unescape(const char *s, size_t n, bool query) {
   char *out = xmalloc(n + 1), *o = out;
   for (size_t i = 0; i < n; i++) {
     if (s[i] == '%') {
-      int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-      int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+      int hi = i + 2 < n ? http1_hex_value(s[i + 1]) : -1;
+      int lo = i + 2 < n ? http1_hex_value(s[i + 2]) : -1;
       if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
         free(out);
         return NULL;
@@ -376,6 +366,20 @@ void httpd_stream_unref(struct httpd_stream *s) {
     stream_free(s);
 }
 
+/* Called with l->lock held after queuing work for the loop: releases the lock and wakes
+ * the loop unless a wake-up is already on its way. */
+static void loop_wake_unlock(struct loop *l) {
+  bool wake = !l->wake_pending;
+  l->wake_pending = true;
+  pthread_mutex_unlock(&l->lock);
+  if (wake) {
+    uint64_t one = 1;
+    if (write(l->efd, &one, sizeof(one)) < 0) {
+      /* the counter is already non-zero: the loop wakes anyway */
+    }
+  }
+}
+
 /* Puts s on its loop's list of streams to look at and wakes the loop. Called with
  * s->lock held, which keeps s->loop valid: a loop ends its streams (under this lock)
  * before it goes away. */
@@ -388,15 +392,7 @@ static void stream_notify_locked(struct httpd_stream *s) {
   pthread_mutex_lock(&l->lock);
   s->dirty_next = l->dirty;
   l->dirty = s;
-  bool wake = !l->wake_pending;
-  l->wake_pending = true;
-  pthread_mutex_unlock(&l->lock);
-  if (wake) {
-    uint64_t one = 1;
-    if (write(l->efd, &one, sizeof(one)) < 0) {
-      /* the counter is already non-zero: the loop wakes anyway */
-    }
-  }
+  loop_wake_unlock(l);
 }
 
 /* The connection is done with the stream: runs the close callback exactly once, on the
@@ -1213,14 +1209,7 @@ static void loop_post(struct coro_sched *sched, struct coro *co) {
   pthread_mutex_lock(&l->lock);
   l->ready = xgrow(l->ready, l->n_ready, &l->cap_ready, sizeof(*l->ready));
   l->ready[l->n_ready++] = co;
-  bool wake = !l->wake_pending;
-  l->wake_pending = true;
-  pthread_mutex_unlock(&l->lock);
-  if (wake) {
-    uint64_t one = 1;
-    if (write(l->efd, &one, sizeof(one)) < 0) {
-    }
-  }
+  loop_wake_unlock(l);
 }
 
 /* Resumes posted handlers and serves streams with news. */

@@ -40,6 +40,12 @@
 
 struct conn;
 
+struct incoming {
+  struct incoming *next;
+  int fd;
+  struct sockaddr_storage addr;
+};
+
 /* One thread with its own epoll set. Connections stay on the loop that accepted them;
  * their handlers run there as coroutines, so a handler waiting for the store lets the
  * loop serve other connections meanwhile. */
@@ -54,6 +60,7 @@ struct loop {
   struct coro **ready;  /* coroutines posted to be resumed */
   size_t n_ready, cap_ready;
   struct httpd_stream *dirty; /* streams with news for their connection */
+  struct incoming *incoming;  /* accepted on another loop, to be served here */
   bool wake_pending;          /* efd written and not drained yet */
   bool stop;
 
@@ -83,6 +90,7 @@ struct httpd {
   gnutls_priority_t prio;
   atomic_uint n_conns;
   atomic_uint closed_since_trim;
+  atomic_uint next_loop; /* round-robin assignment of new connections */
 };
 
 struct httpd_stream {
@@ -1225,12 +1233,25 @@ static void loop_drain(struct loop *l) {
     l->n_ready = l->cap_ready = 0;
     struct httpd_stream *dirty = l->dirty;
     l->dirty = NULL;
-    if (n_ready == 0 && !dirty)
+    struct incoming *incoming = l->incoming;
+    l->incoming = NULL;
+    bool stopping = l->stop;
+    bool idle = n_ready == 0 && !dirty && !incoming;
+    if (idle)
       l->wake_pending = false;
     pthread_mutex_unlock(&l->lock);
-    if (n_ready == 0 && !dirty) {
+    if (idle) {
       free(ready);
       return;
+    }
+    while (incoming) {
+      struct incoming *in = incoming;
+      incoming = in->next;
+      if (stopping)
+        close(in->fd);
+      else
+        conn_accept(l, in->fd, &in->addr);
+      free(in);
     }
     for (size_t i = 0; i < n_ready; i++) {
       struct conn *c = coro_arg(ready[i]);
@@ -1277,14 +1298,33 @@ static void loop_sweep(struct loop *l, time_t now) {
   }
 }
 
+/* New connections go to the loops in turn, whichever loop the kernel woke: a busy loop
+ * (or, with a blocking store, a loop waiting on it) does not collect them. */
 static void loop_accept(struct loop *l) {
+  struct httpd *srv = l->srv;
   for (int i = 0; i < 64; i++) {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
-    int fd = accept4(l->srv->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = accept4(srv->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
       return;
-    conn_accept(l, fd, &ss);
+    struct loop *to = &srv->loops[atomic_fetch_add(&srv->next_loop, 1) % srv->n_loops];
+    if (to == l) {
+      conn_accept(l, fd, &ss);
+      continue;
+    }
+    struct incoming *in = xmalloc(sizeof(*in));
+    *in = (struct incoming){.fd = fd, .addr = ss};
+    pthread_mutex_lock(&to->lock);
+    if (to->stop) {
+      pthread_mutex_unlock(&to->lock);
+      close(fd);
+      free(in);
+      continue;
+    }
+    in->next = to->incoming;
+    to->incoming = in;
+    loop_wake_unlock(to);
   }
 }
 
@@ -1346,10 +1386,18 @@ static void *loop_main(void *arg) {
   for (size_t i = 0; i < l->n_pool; i++)
     coro_free(l->pool[i]);
   l->n_pool = 0;
-  /* Streams queued after their connection ended hold a reference each. */
+  /* Streams queued after their connection ended hold a reference each; connections
+   * handed over by another loop after this one stopped were never served. */
   pthread_mutex_lock(&l->lock);
   struct httpd_stream *dirty = TAKE_PTR(l->dirty);
+  struct incoming *incoming = TAKE_PTR(l->incoming);
   pthread_mutex_unlock(&l->lock);
+  while (incoming) {
+    struct incoming *in = incoming;
+    incoming = in->next;
+    close(in->fd);
+    free(in);
+  }
   while (dirty) {
     struct httpd_stream *s = dirty;
     dirty = s->dirty_next;

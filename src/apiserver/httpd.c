@@ -17,7 +17,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "apiserver/http1.h"
+#include "apiserver/httpd_internal.h"
 #include "lib/coro.h"
 #include "lib/macro.h"
 #include "lib/strbuf.h"
@@ -33,216 +33,9 @@
 /* Bodies up to this size go out in the same TLS record as the headers. */
 #define COALESCE_MAX (16 * 1024)
 /* Finished coroutines (and their stacks) kept per loop for the next requests. */
-#define CORO_POOL_MAX 32
 #define MAX_EVENTS 64
 /* What one recv() asks for: a TLS record and its header. */
 #define RAW_CHUNK (16 * 1024 + 64)
-
-struct conn;
-
-struct incoming {
-  struct incoming *next;
-  int fd;
-  struct sockaddr_storage addr;
-};
-
-/* One thread with its own epoll set. Connections stay on the loop that accepted them;
- * their handlers run there as coroutines, so a handler waiting for the store lets the
- * loop serve other connections meanwhile. */
-struct loop {
-  struct coro_sched sched; /* first: the scheduler callback finds the loop from it */
-  struct httpd *srv;
-  pthread_t thread;
-  bool thread_started;
-  int epfd, efd;
-
-  pthread_mutex_t lock; /* guards the fields up to `stop` */
-  struct coro **ready;  /* coroutines posted to be resumed */
-  size_t n_ready, cap_ready;
-  struct httpd_stream *dirty; /* streams with news for their connection */
-  struct incoming *incoming;  /* accepted on another loop, to be served here */
-  bool wake_pending;          /* efd written and not drained yet */
-  bool stop;
-
-  /* loop thread only */
-  struct conn *conns;
-  struct coro *pool[CORO_POOL_MAX];
-  size_t n_pool;
-  unsigned in_flight; /* handlers started and not finished */
-  time_t last_sweep;
-  time_t date_at;
-  char date[40];
-};
-
-struct httpd {
-  struct loop *loops;
-  unsigned n_loops;
-  int listen_fd;
-  httpd_handler_fn handler;
-  void *userdata;
-  size_t max_body;
-  size_t stream_queue_max;
-  unsigned idle_timeout;
-  unsigned max_connections;
-  unsigned port;
-  bool have_client_ca;
-  gnutls_certificate_credentials_t cred;
-  gnutls_priority_t prio;
-  atomic_uint n_conns;
-  atomic_uint closed_since_trim;
-  atomic_uint next_loop; /* round-robin assignment of new connections */
-};
-
-struct httpd_stream {
-  pthread_mutex_t lock;
-  unsigned refs;
-  char *buf; /* bytes written by the producer, not yet handed to the connection */
-  size_t len, cap, max;
-  bool closing;  /* producer ended the stream; drain then finish */
-  bool gone;     /* no more data can be delivered */
-  bool finished; /* on_close has been taken */
-  bool queued;   /* on its loop's dirty list */
-  struct loop *loop; /* while the connection carries it; NULL after */
-  void (*on_close)(void *);
-  void *on_close_data;
-  struct httpd_stream *dirty_next;
-
-  struct conn *conn; /* loop thread only */
-  bool ending;       /* the last chunk is queued */
-};
-
-/* Output waiting for the socket: owned bytes, sent in order. */
-struct seg {
-  struct seg *next;
-  size_t len, off;
-  char *data;
-  bool owned;
-};
-
-enum conn_state {
-  CS_HANDSHAKE,
-  CS_READ,    /* reading a request's head or body */
-  CS_HANDLER, /* its handler runs (possibly suspended) */
-  CS_STREAM,  /* a streamed response is open */
-  CS_CLOSING, /* flush what is queued, then close */
-};
-
-struct conn {
-  struct loop *loop;
-  int fd;
-  gnutls_session_t tls;
-  enum conn_state state;
-  bool hup;          /* the peer hung up or the socket failed */
-  bool dead;         /* closed while its handler was running: free when it ends */
-  bool keep_alive;
-  bool is_head;
-  time_t waiting_since; /* waiting for a request to arrive since; 0 while one is served */
-  char remote[INET6_ADDRSTRLEN];
-
-  char *in;
-  size_t in_len, in_cap;
-  size_t scanned; /* bytes of `in` already known not to end a request head */
-  char *raw; /* ciphertext read from the socket, not yet taken by TLS */
-  size_t raw_len, raw_off;
-  bool drained; /* the last read came back short: the socket is empty until the next event */
-  struct seg *out, **out_tail;
-  size_t tls_retry; /* a send of this many bytes of `out` returned EAGAIN: repeat it */
-
-  struct httpd_req *req;
-  bool chunked;
-  struct http1_chunked chunk;
-  uint64_t body_left;
-  struct coro *co;
-  struct httpd_stream *stream;
-
-  bool cert_done;
-  struct httpd_client_cert cert;
-  char *cn;
-  char **orgs;
-  char *cert_error;
-
-  struct conn *prev, *next;
-};
-
-struct param {
-  char *name, *value;
-};
-
-struct header {
-  char *name, *value;
-};
-
-struct httpd_req {
-  struct httpd *srv;
-  struct conn *conn;
-  char *method;
-  char *path;
-  char *query;
-  struct param *params;
-  size_t n_params;
-  const char ***value_lists;
-  size_t n_value_lists;
-  char *head_copy; /* the request's header names and values, NUL-separated */
-  struct http1_header *req_headers;
-  size_t n_req_headers;
-  struct strbuf body; /* s NULL until a body byte arrives */
-  bool too_large, bad_target, responded;
-  struct header *headers; /* response headers */
-  size_t n_headers;
-};
-
-static const struct httpd_client_cert cert_none = {.state = HTTPD_CERT_NONE};
-
-/* ---- helpers ---- */
-
-/* Percent-decodes `s` (n bytes) as Go's url package does: an invalid escape fails, and
- * in query mode '+' means a space. Decoded NULs are refused because C strings cannot
- * carry them. */
-static char *unescape(const char *s, size_t n, bool query) {
-  char *out = xmalloc(n + 1), *o = out;
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] == '%') {
-      int hi = i + 2 < n ? http1_hex_value(s[i + 1]) : -1;
-      int lo = i + 2 < n ? http1_hex_value(s[i + 2]) : -1;
-      if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-        free(out);
-        return NULL;
-      }
-      *o++ = (char)(hi * 16 + lo);
-      i += 2;
-    } else if (query && s[i] == '+') {
-      *o++ = ' ';
-    } else {
-      *o++ = s[i];
-    }
-  }
-  *o = '\0';
-  return out;
-}
-
-static void parse_query(struct httpd_req *req) {
-  const char *p = req->query;
-  while (*p) {
-    size_t n = strcspn(p, "&");
-    const char *eq = memchr(p, '=', n);
-    /* Go refuses ';' as a separator and drops such pairs; so does kube-apiserver. */
-    if (n > 0 && !memchr(p, ';', n)) {
-      size_t kn = eq ? (size_t)(eq - p) : n;
-      char *k = unescape(p, kn, true);
-      char *v = eq ? unescape(eq + 1, n - kn - 1, true) : xstrdup("");
-      if (k && v) {
-        req->params = xrealloc(req->params, (req->n_params + 1) * sizeof(*req->params));
-        req->params[req->n_params++] = (struct param){k, v};
-      } else {
-        free(k);
-        free(v);
-      }
-    }
-    p += n;
-    if (*p == '&')
-      p++;
-  }
-}
 
 static const char *reason(unsigned status) {
   switch (status) {
@@ -519,223 +312,7 @@ static bool stream_pump(struct conn *c) {
   return true;
 }
 
-/* ---- requests ---- */
-
-static void req_free(struct httpd_req *req) {
-  if (!req)
-    return;
-  free(req->method);
-  free(req->path);
-  free(req->query);
-  for (size_t i = 0; i < req->n_params; i++) {
-    free(req->params[i].name);
-    free(req->params[i].value);
-  }
-  free(req->params);
-  for (size_t i = 0; i < req->n_value_lists; i++)
-    free(req->value_lists[i]);
-  free(req->value_lists);
-  free(req->head_copy);
-  free(req->req_headers);
-  strbuf_clear(&req->body);
-  for (size_t i = 0; i < req->n_headers; i++) {
-    free(req->headers[i].name);
-    free(req->headers[i].value);
-  }
-  free(req->headers);
-  free(req);
-}
-
-const char *httpd_req_method(const struct httpd_req *req) { return req->method; }
-const char *httpd_req_path(const struct httpd_req *req) { return req->path; }
-const char *httpd_req_query(const struct httpd_req *req) { return req->query; }
-bool httpd_req_body_too_large(const struct httpd_req *req) { return req->too_large; }
-const char *httpd_req_remote_addr(const struct httpd_req *req) { return req->conn->remote; }
-
-const char *httpd_req_query_value(const struct httpd_req *req, const char *name) {
-  for (size_t i = 0; i < req->n_params; i++)
-    if (streq(req->params[i].name, name))
-      return req->params[i].value;
-  return NULL;
-}
-
-size_t httpd_req_query_values(const struct httpd_req *req, const char *name,
-                              const char *const **ret_values) {
-  struct httpd_req *m = (struct httpd_req *)req;
-  size_t n = 0;
-  for (size_t i = 0; i < req->n_params; i++)
-    n += streq(req->params[i].name, name);
-  if (ret_values) {
-    const char **list = xcalloc(n + 1, sizeof(*list));
-    for (size_t i = 0, j = 0; i < req->n_params; i++)
-      if (streq(req->params[i].name, name))
-        list[j++] = req->params[i].value;
-    m->value_lists = xrealloc(m->value_lists, (m->n_value_lists + 1) * sizeof(*m->value_lists));
-    m->value_lists[m->n_value_lists++] = list;
-    *ret_values = list;
-  }
-  return n;
-}
-
-const char *httpd_req_header(const struct httpd_req *req, const char *name) {
-  for (size_t i = 0; i < req->n_req_headers; i++)
-    if (strcasecmp(req->req_headers[i].name, name) == 0)
-      return req->req_headers[i].value;
-  return NULL;
-}
-
-const char *httpd_req_body(const struct httpd_req *req, size_t *ret_len) {
-  if (ret_len)
-    *ret_len = req->body.len;
-  return req->body.s ? req->body.s : "";
-}
-
-/* Builds the request from a parsed head, copying what it needs: the head lives in the
- * connection's input buffer, which moves on. */
-static struct httpd_req *req_new(struct conn *c, const struct http1_head *h) {
-  struct httpd_req *req = xcalloc(1, sizeof(*req));
-  req->srv = c->loop->srv;
-  req->conn = c;
-  req->method = xstrdup(h->method);
-  const char *raw = h->target;
-  const char *q = strchr(raw, '?');
-  size_t plen = q ? (size_t)(q - raw) : strlen(raw);
-  req->query = xstrdup(q ? q + 1 : "");
-  /* Only origin-form targets name a resource on this server. */
-  req->path = raw[0] == '/' ? unescape(raw, plen, false) : NULL;
-  if (!req->path) {
-    req->bad_target = true;
-    req->path = xstrdup("");
-  }
-  parse_query(req);
-
-  size_t total = 0;
-  for (size_t i = 0; i < h->n_headers; i++)
-    total += strlen(h->headers[i].name) + strlen(h->headers[i].value) + 2;
-  req->head_copy = xmalloc(total ? total : 1);
-  req->req_headers = xcalloc(h->n_headers ? h->n_headers : 1, sizeof(*req->req_headers));
-  char *p = req->head_copy;
-  for (size_t i = 0; i < h->n_headers; i++) {
-    size_t nl = strlen(h->headers[i].name) + 1, vl = strlen(h->headers[i].value) + 1;
-    memcpy(p, h->headers[i].name, nl);
-    req->req_headers[i].name = p;
-    p += nl;
-    memcpy(p, h->headers[i].value, vl);
-    req->req_headers[i].value = p;
-    p += vl;
-  }
-  req->n_req_headers = h->n_headers;
-  return req;
-}
-
-static void body_append(struct httpd_req *req, const char *data, size_t n) {
-  if (req->too_large)
-    return;
-  if (n > req->srv->max_body || req->body.len > req->srv->max_body - n) {
-    req->too_large = true;
-    strbuf_clear(&req->body);
-    return;
-  }
-  strbuf_append(&req->body, data, n);
-}
-
-static void body_emit(void *userdata, const char *data, size_t n) {
-  body_append(userdata, data, n);
-}
-
-/* ---- client certificates ---- */
-
-static void cert_reset(struct conn *c) {
-  if (c->orgs)
-    for (size_t i = 0; i < c->cert.n_orgs; i++)
-      free(c->orgs[i]);
-  free(c->orgs);
-  free(c->cn);
-  free(c->cert_error);
-}
-
-static void cert_load(struct httpd *srv, struct conn *c) {
-  c->cert_done = true;
-  c->cert = cert_none;
-  if (!srv->have_client_ca)
-    return;
-  gnutls_session_t sess = c->tls;
-  unsigned n = 0;
-  const gnutls_datum_t *peers = gnutls_certificate_get_peers(sess, &n);
-  if (!peers || n == 0)
-    return;
-
-  c->cert.state = HTTPD_CERT_INVALID;
-  /* kube-apiserver accepts client certificates only for client authentication use. */
-  gnutls_typed_vdata_st purpose = {.type = GNUTLS_DT_KEY_PURPOSE_OID,
-                                   .data = (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT};
-  unsigned status = 0;
-  int r = gnutls_certificate_verify_peers(sess, &purpose, 1, &status);
-  if (r < 0 || status != 0) {
-    gnutls_datum_t out = {0};
-    if (r < 0)
-      c->cert_error = xstrdup(gnutls_strerror(r));
-    else if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) == 0) {
-      c->cert_error = xstrndup((const char *)out.data, out.size);
-      gnutls_free(out.data);
-    } else
-      c->cert_error = xstrdup("certificate verification failed");
-    c->cert.error = c->cert_error;
-    return;
-  }
-
-  gnutls_x509_crt_t crt;
-  if (gnutls_x509_crt_init(&crt) < 0)
-    return;
-  if (gnutls_x509_crt_import(crt, &peers[0], GNUTLS_X509_FMT_DER) < 0) {
-    gnutls_x509_crt_deinit(crt);
-    c->cert_error = xstrdup("unparsable client certificate");
-    c->cert.error = c->cert_error;
-    return;
-  }
-  char buf[1024];
-  size_t size = sizeof(buf);
-  if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, buf, &size) == 0)
-    c->cn = xstrndup(buf, size);
-  else
-    c->cn = xstrdup("");
-  size_t n_orgs = 0;
-  for (unsigned i = 0;; i++) {
-    size = sizeof(buf);
-    if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, i, 0, buf, &size) !=
-        0)
-      break;
-    c->orgs = xrealloc(c->orgs, (n_orgs + 1) * sizeof(*c->orgs));
-    c->orgs[n_orgs++] = xstrndup(buf, size);
-  }
-  gnutls_x509_crt_deinit(crt);
-  c->cert.state = HTTPD_CERT_VALID;
-  c->cert.cn = c->cn;
-  c->cert.orgs = (const char *const *)c->orgs;
-  c->cert.n_orgs = n_orgs;
-}
-
-const struct httpd_client_cert *httpd_req_client_cert(struct httpd_req *req) {
-  struct conn *c = req->conn;
-  /* A TLS session's peer certificate never changes, so keep-alive requests share it. */
-  if (!c->cert_done)
-    cert_load(req->srv, c);
-  return &c->cert;
-}
-
 /* ---- responses ---- */
-
-static bool header_ok(const char *s) { return s && !strpbrk(s, "\r\n"); }
-
-int httpd_add_header(struct httpd_req *req, const char *name, const char *value) {
-  if (req->responded)
-    return -EALREADY;
-  if (!header_ok(name) || !name[0] || strchr(name, ':') || !header_ok(value))
-    return -EINVAL;
-  req->headers = xrealloc(req->headers, (req->n_headers + 1) * sizeof(*req->headers));
-  req->headers[req->n_headers++] = (struct header){xstrdup(name), xstrdup(value)};
-  return 0;
-}
 
 /* Status line and headers; the caller adds the framing header and the blank line. */
 static void head_begin(struct strbuf *b, struct httpd_req *req, unsigned status,
@@ -830,13 +407,13 @@ static void conn_free(struct conn *c) {
     httpd_stream_unref(c->stream);
     c->stream = NULL;
   }
-  req_free(c->req);
+  httpd_req_free(c->req);
   out_clear(c);
   gnutls_deinit(c->tls);
   close(c->fd);
   free(c->in);
   free(c->raw);
-  cert_reset(c);
+  httpd_conn_cert_reset(c);
   if (c->prev)
     c->prev->next = c->next;
   else
@@ -893,7 +470,7 @@ static void conn_handler_done(struct conn *c) {
   else
     coro_free(c->co);
   c->co = NULL;
-  req_free(c->req);
+  httpd_req_free(c->req);
   c->req = NULL;
   pthread_mutex_lock(&l->lock);
   bool stopping = l->stop;
@@ -916,7 +493,7 @@ static void conn_dispatch(struct conn *c) {
   }
   struct coro *co = l->n_pool ? l->pool[--l->n_pool] : coro_new(0);
   if (!co) {
-    req_free(c->req);
+    httpd_req_free(c->req);
     c->req = NULL;
     queue_error(c, 503);
     return;
@@ -966,7 +543,7 @@ static int conn_parse(struct conn *c) {
                                              : 400);
       return 1;
     }
-    c->req = req_new(c, &h);
+    c->req = httpd_req_new(c, &h);
     c->keep_alive = h.keep_alive;
     c->is_head = streq(h.method, "HEAD");
     c->chunked = h.chunked;
@@ -994,9 +571,9 @@ static int conn_parse(struct conn *c) {
   }
   if (c->chunked) {
     bool done = false;
-    ssize_t r = http1_chunked_feed(&c->chunk, c->in, c->in_len, body_emit, c->req, &done);
+    ssize_t r = http1_chunked_feed(&c->chunk, c->in, c->in_len, httpd_req_body_emit, c->req, &done);
     if (r < 0) {
-      req_free(c->req);
+      httpd_req_free(c->req);
       c->req = NULL;
       queue_error(c, 400);
       return 1;
@@ -1007,7 +584,7 @@ static int conn_parse(struct conn *c) {
     c->chunked = false;
   } else if (c->body_left > 0) {
     size_t n = c->in_len < c->body_left ? c->in_len : (size_t)c->body_left;
-    body_append(c->req, c->in, n);
+    httpd_req_body_append(c->req, c->in, n);
     in_consume(c, n);
     c->body_left -= n;
     if (c->body_left > 0)

@@ -1,7 +1,6 @@
 #include "apiserver/httpd.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -32,7 +31,6 @@
 #define READ_CHUNK (16 * 1024)
 /* Bodies up to this size go out in the same TLS record as the headers. */
 #define COALESCE_MAX (16 * 1024)
-/* Finished coroutines (and their stacks) kept per loop for the next requests. */
 #define MAX_EVENTS 64
 /* What one recv() asks for: a TLS record and its header. */
 #define RAW_CHUNK (16 * 1024 + 64)

@@ -20,6 +20,7 @@
 #include "lib/coro.h"
 #include "lib/strbuf.h"
 
+/* Finished coroutines (and their stacks) kept per loop for the next requests. */
 #define CORO_POOL_MAX 32
 
 struct conn;

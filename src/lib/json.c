@@ -43,18 +43,6 @@ char *json_encode(const json_t *v) {
   return s;
 }
 
-int json_decode(const char *buf, size_t len, json_t **ret, char **ret_err) {
-  json_error_t err;
-  json_t *v = json_loadb(buf, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
-  if (!v) {
-    if (ret_err)
-      *ret_err = xasprintf("line %d, column %d: %s", err.line, err.column, err.text);
-    return -EINVAL;
-  }
-  *ret = v;
-  return 0;
-}
-
 json_t *json_object_ensure_array(json_t *obj, const char *key) {
   return ensure_member(obj, key, JSON_ARRAY);
 }

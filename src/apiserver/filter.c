@@ -8,6 +8,7 @@ struct filter {
   selector_t *labels;
   selector_field_t *fields;
   const char *exact_name;
+  const char **paths; /* NULL-terminated; the strings belong to the selectors */
 };
 
 void filter_free(struct filter *f) {
@@ -15,6 +16,7 @@ void filter_free(struct filter *f) {
     return;
   selector_free(f->labels);
   selector_field_free(f->fields);
+  free(f->paths);
   free(f);
 }
 
@@ -70,8 +72,31 @@ int filter_parse(const struct api_resource *r, const char *label_selector,
         f->exact_name = selector_field_value(f->fields, i);
     }
   }
+  /* Every field label is the JSON path of its value, or its prefix (an Event's "source"
+   * is source.component). */
+  size_t n_fields = f->fields ? selector_field_count(f->fields) : 0;
+  size_t n = 0;
+  f->paths = xcalloc(n_fields + 4, sizeof(*f->paths));
+  f->paths[n++] = "metadata.name";
+  f->paths[n++] = "metadata.namespace";
+  if (f->labels)
+    f->paths[n++] = "metadata.labels";
+  for (size_t i = 0; i < n_fields; i++) {
+    /* Once each: a selector may name a field many times, a resource has few. */
+    const char *name = selector_field_name(f->fields, i);
+    size_t j = 0;
+    while (j < n && !streq(f->paths[j], name))
+      j++;
+    if (j == n)
+      f->paths[n++] = name;
+  }
   *ret = f;
   return 0;
+}
+
+const char *const *filter_paths(const struct filter *f) {
+  static const char *const none[] = {NULL};
+  return f ? f->paths : none;
 }
 
 bool filter_match(const struct filter *f, const json_t *obj) {

@@ -22,6 +22,9 @@ bool filter_is_empty(const struct filter *f);
 /* The single metadata.name=X of the field selector, if that is all it asks for on names
  * (kubectl's `get NAME -w`), else NULL. Borrowed. */
 const char *filter_exact_name(const struct filter *f);
+/* The JSON paths filter_match() reads (NULL-terminated, borrowed): an object decoded with
+ * just these (json_decode_select()) matches exactly as the whole object does. */
+const char *const *filter_paths(const struct filter *f);
 void filter_free(struct filter *f);
 static inline void filter_freep(struct filter **f) { filter_free(*f); }
 #define _cleanup_filter_ _cleanup_(filter_freep)

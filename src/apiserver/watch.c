@@ -15,9 +15,11 @@
 #define BOOKMARK_INTERVAL_SECONDS 60
 
 /* One change, shared by every watcher that sends it. The ring keeps only its encoded
- * bytes; the parsed forms (needed for selectors and tables) are made on demand while
- * wc->mu is held and dropped once the event has been dispatched, so history costs its
- * JSON size and no more. */
+ * bytes; the parsed forms are made on demand while wc->mu is held and dropped once the
+ * event has been dispatched, so history costs its JSON size and no more. Selectors need
+ * only a few fields ("attrs": the paths every selector of the cache reads, decoded alone);
+ * the whole object is decoded only for tables and for the last state of an object that
+ * leaves a watcher's selection. */
 struct cached_event {
   int refs;
   enum store_event_type type;
@@ -28,6 +30,8 @@ struct cached_event {
   char *prev_json;   /* PUT: the previous state with its own rv, or NULL */
   size_t prev_len;
   json_t *obj, *prev; /* parsed on demand, under wc->mu */
+  json_t *attrs, *prev_attrs;
+  bool attrs_done, prev_attrs_done;
 };
 
 static const json_t *event_obj(struct cached_event *e) {
@@ -45,7 +49,10 @@ static const json_t *event_prev(struct cached_event *e) {
 static void event_drop_parsed(struct cached_event *e) {
   json_decref(e->obj);
   json_decref(e->prev);
-  e->obj = e->prev = NULL;
+  json_decref(e->attrs);
+  json_decref(e->prev_attrs);
+  e->obj = e->prev = e->attrs = e->prev_attrs = NULL;
+  e->attrs_done = e->prev_attrs_done = false;
 }
 
 struct watcher {
@@ -79,6 +86,8 @@ struct watch_cache {
   int64_t oldest_rev;  /* events with rev > oldest_rev are all in the ring */
   struct watcher *watchers;
   size_t n_watchers;
+  const char **paths; /* NULL-terminated: what the selectors of all watchers read */
+  size_t n_paths;
   pthread_t reaper;
   pthread_cond_t cond;
   bool stopping;
@@ -110,6 +119,39 @@ static void watcher_unref(struct watcher *w) {
   free(w->include_object);
   httpd_stream_unref(w->stream);
   free(w);
+}
+
+/* Adds the paths a new watcher's selectors read: few per resource (the metadata and its
+ * field labels), so the set only grows. */
+static void cache_add_paths(struct watch_cache *wc, const char *const *paths) {
+  for (; *paths; paths++) {
+    size_t i = 0;
+    while (i < wc->n_paths && !streq(wc->paths[i], *paths))
+      i++;
+    if (i < wc->n_paths)
+      continue;
+    wc->paths = xrealloc(wc->paths, (wc->n_paths + 2) * sizeof(*wc->paths));
+    wc->paths[wc->n_paths++] = xstrdup(*paths);
+    wc->paths[wc->n_paths] = NULL;
+  }
+}
+
+static const json_t *select_attrs(struct watch_cache *wc, const char *json, size_t len,
+                                  json_t **slot, bool *done) {
+  if (!*done && json) {
+    if (json_decode_select(json, len, wc->paths, false, slot, NULL) < 0)
+      *slot = NULL;
+    *done = true;
+  }
+  return *slot;
+}
+
+static const json_t *event_attrs(struct watch_cache *wc, struct cached_event *e) {
+  return select_attrs(wc, e->json, e->json_len, &e->attrs, &e->attrs_done);
+}
+
+static const json_t *event_prev_attrs(struct watch_cache *wc, struct cached_event *e) {
+  return select_attrs(wc, e->prev_json, e->prev_len, &e->prev_attrs, &e->prev_attrs_done);
 }
 
 static bool watcher_matches(const struct watcher *w, const json_t *obj) {
@@ -161,13 +203,14 @@ static void deliver(struct watcher *w, struct cached_event *e) {
     send_event(w, type, e->json, e->json_len, NULL);
     return;
   }
-  const json_t *obj = event_obj(e);
+  /* Tables are built from whole objects; selectors need only the attributes. */
+  const json_t *obj = w->table ? event_obj(e) : event_attrs(w->wc, e);
   if (e->type == STORE_EVENT_DELETE) {
     if (watcher_matches(w, obj))
       send_event(w, "DELETED", e->json, e->json_len, obj);
     return;
   }
-  const json_t *prev = event_prev(e);
+  const json_t *prev = w->table ? event_prev(e) : event_prev_attrs(w->wc, e);
   bool cur = watcher_matches(w, obj);
   bool was = prev && watcher_matches(w, prev);
   if (cur && was)
@@ -175,7 +218,7 @@ static void deliver(struct watcher *w, struct cached_event *e) {
   else if (cur)
     send_event(w, "ADDED", e->json, e->json_len, obj);
   else if (was) {
-    _cleanup_json_ json_t *gone = json_deep_copy(prev);
+    _cleanup_json_ json_t *gone = json_deep_copy(event_prev(e));
     char rv[24];
     snprintf(rv, sizeof(rv), "%lld", (long long)e->rev);
     json_object_set_new(json_object_ensure(gone, "metadata"), "resourceVersion", json_string(rv));
@@ -330,6 +373,9 @@ void watch_cache_stop(struct watch_cache *wc) {
   for (size_t i = 0; i < wc->ring_len; i++)
     event_unref(wc->ring[(wc->ring_start + i) % wc->ring_size]);
   free(wc->ring);
+  for (size_t i = 0; i < wc->n_paths; i++)
+    free((char *)wc->paths[i]);
+  free(wc->paths);
   pthread_mutex_destroy(&wc->mu);
   pthread_cond_destroy(&wc->cond);
   free(wc);
@@ -442,6 +488,8 @@ void watch_serve(struct watch_cache *wc, struct resource_context *ctx, struct ht
     return;
   }
   w->start_rev = initial ? wc->last_rev : from;
+  if (!w->table)
+    cache_add_paths(wc, filter_paths(f));
   /* Listed before the stream can close, so the close callback always finds it. */
   w->refs++;
   w->listed = true;

@@ -4,7 +4,7 @@
  * later from any thread.
  *
  * Model: `threads` event loops (epoll), each owning the connections it accepted. Request
- * framing is src/apiserver/http1.h's. A handler runs on its connection's loop as a
+ * framing is src/lib/http1.h's. A handler runs on its connection's loop as a
  * coroutine (src/lib/coro.h) once the whole request has arrived, and must answer before
  * returning: httpd_respond(), httpd_respond_take() or httpd_respond_stream(). A handler
  * that answers nothing gets a 500. While a handler waits for something that suspends

@@ -15,7 +15,7 @@
 
 #include <gnutls/gnutls.h>
 
-#include "apiserver/http1.h"
+#include "lib/http1.h"
 #include "apiserver/httpd.h"
 #include "lib/coro.h"
 #include "lib/strbuf.h"

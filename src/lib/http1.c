@@ -1,5 +1,5 @@
 /* http1.c — HTTP/1.1 request head and chunked body framing, see http1.h. */
-#include "apiserver/http1.h"
+#include "lib/http1.h"
 
 #include <errno.h>
 #include <string.h>
@@ -413,4 +413,83 @@ ssize_t http1_chunked_feed(struct http1_chunked *c, const char *in, size_t len,
 
   *ret_done = c->state == CHUNK_DONE;
   return (ssize_t)i;
+}
+
+/* Does the comma-separated list v[0..vlen) hold `token` (case-insensitive)? */
+static bool list_has(const char *v, size_t vlen, const char *token) {
+  size_t tl = strlen(token);
+  const char *end = v + vlen;
+  while (v < end) {
+    while (v < end && (*v == ' ' || *v == '\t' || *v == ','))
+      v++;
+    const char *s = v;
+    while (v < end && *v != ',')
+      v++;
+    const char *e = v;
+    while (e > s && is_ows(e[-1]))
+      e--;
+    if ((size_t)(e - s) == tl && strncasecmp(s, token, tl) == 0)
+      return true;
+  }
+  return false;
+}
+
+int http1_parse_response_head(const char *p, size_t len, struct http1_response *ret) {
+  const char *end = p + len;
+  if (len < 16 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') || p[8] != ' ' ||
+      p[9] < '1' || p[9] > '5' || p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9' ||
+      (p[12] != ' ' && p[12] != '\r'))
+    return -EBADMSG;
+  struct http1_response h = {.minor = p[7] - '0',
+                             .status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0')};
+  bool keep_alive = false, close = false, te = false;
+  const char *line = memmem(p, len, "\r\n", 2);
+  if (!line)
+    return -EBADMSG;
+  line += 2;
+  while (line < end) {
+    const char *eol = memmem(line, (size_t)(end - line), "\r\n", 2);
+    if (!eol || eol == line)
+      break;
+    const char *colon = memchr(line, ':', (size_t)(eol - line));
+    if (!colon || colon == line)
+      return -EBADMSG;
+    size_t nl = (size_t)(colon - line);
+    const char *v = colon + 1, *ve = eol;
+    while (v < ve && is_ows(*v))
+      v++;
+    while (ve > v && is_ows(ve[-1]))
+      ve--;
+    size_t vl = (size_t)(ve - v);
+#define IS(name) (nl == sizeof(name) - 1 && strncasecmp(line, name, nl) == 0)
+    if (IS("Content-Length")) {
+      uint64_t n;
+      if (parse_length(v, vl, &n) < 0 || (h.has_length && h.length != n))
+        return -EBADMSG;
+      h.has_length = true;
+      h.length = n;
+    } else if (IS("Transfer-Encoding")) {
+      te = true;
+      /* RFC 9112 6.3: chunked must come last; any other final coding reads to close. */
+      const char *last = v + vl;
+      while (last > v && last[-1] != ',')
+        last--;
+      h.chunked = list_has(last, (size_t)(v + vl - last), "chunked");
+    } else if (IS("Connection")) {
+      close |= list_has(v, vl, "close");
+      keep_alive |= list_has(v, vl, "keep-alive");
+    } else if (IS("Content-Type")) {
+      h.content_type = v;
+      h.content_type_len = vl;
+    }
+#undef IS
+    line = eol + 2;
+  }
+  /* Transfer-Encoding overrides Content-Length (RFC 9112 6.3). */
+  if (te)
+    h.has_length = false;
+  h.close_delimited = te ? !h.chunked : !h.has_length;
+  h.close_after = close || (h.minor == 0 && !keep_alive);
+  *ret = h;
+  return 0;
 }

@@ -1,5 +1,6 @@
-/* http1.h — HTTP/1.1 request framing (RFC 9112): the request head and the chunked body
- * coding, parsed from bytes the front end has read. Pure and allocation-free: no I/O, no
+/* http1.h — HTTP/1.1 framing (RFC 9112): the request head and the chunked body coding,
+ * parsed from bytes already read — by the API server's front end, and (the chunked decoder)
+ * by the client transport of src/client/conn.c. Pure and allocation-free: no I/O, no
  * global state, no logging; every function is safe to call from any thread on data that
  * thread owns.
  *
@@ -101,3 +102,25 @@ void http1_chunked_init(struct http1_chunked *c);
 ssize_t http1_chunked_feed(struct http1_chunked *c, const char *in, size_t len,
                            void (*emit)(void *userdata, const char *data, size_t n), void *userdata,
                            bool *ret_done);
+
+/* A response head, as a client reads it. Pointers are into the parsed buffer. */
+struct http1_response {
+  int minor;              /* HTTP/1.minor */
+  int status;             /* 100..599 */
+  bool chunked;           /* the body is in chunked coding (its last transfer coding) */
+  bool close_delimited;   /* the body runs until the server closes the connection */
+  bool has_length;        /* Content-Length framing, and no Transfer-Encoding */
+  uint64_t length;
+  bool close_after;       /* the server closes the connection after this answer */
+  const char *content_type; /* the Content-Type value (trimmed), NULL when absent */
+  size_t content_type_len;
+};
+
+/* Parses a response head: buf[0..len) holds the status line and the header lines up to
+ * and including the empty line. A client is lenient where only the answer's own framing is
+ * at stake (other transfer codings read to close; Transfer-Encoding outranks
+ * Content-Length) and strict where a wrong guess would misread the body: a malformed
+ * status line, a header line without a name, or a bad or conflicting Content-Length
+ * give -EBADMSG. Whether a body is expected at all (HEAD, 1xx, 204, 304) is the caller's
+ * to decide. */
+int http1_parse_response_head(const char *buf, size_t len, struct http1_response *ret);

@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "apiserver/http1.h"
+#include "lib/http1.h"
 #include "lib/macro.h"
 
 #define MAX_HEAD 8192
@@ -514,6 +514,49 @@ static void test_chunked_line_limit(void **state) {
   expect_bad(in);
 }
 
+static int response(const char *head, struct http1_response *r) {
+  return http1_parse_response_head(head, strlen(head), r);
+}
+
+static void test_response_head(void **state) {
+  struct http1_response r;
+  assert_int_equal(response("HTTP/1.1 200 OK\r\nContent-Type:  application/json \r\n"
+                            "Content-Length: 12\r\n\r\n", &r), 0);
+  assert_int_equal(r.status, 200);
+  assert_true(r.has_length && r.length == 12 && !r.chunked && !r.close_delimited);
+  assert_false(r.close_after);
+  assert_int_equal(r.content_type_len, strlen("application/json"));
+  assert_memory_equal(r.content_type, "application/json", r.content_type_len);
+  /* Transfer-Encoding outranks Content-Length; chunked only counts as the last coding. */
+  assert_int_equal(response("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                            "Transfer-Encoding: gzip, Chunked\r\n\r\n", &r), 0);
+  assert_true(r.chunked && !r.has_length && !r.close_delimited);
+  assert_int_equal(response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+                            &r), 0);
+  assert_true(!r.chunked && r.close_delimited);
+  /* No framing: the body runs to the close. HTTP/1.0 closes unless kept alive. */
+  assert_int_equal(response("HTTP/1.0 200 OK\r\n\r\n", &r), 0);
+  assert_true(r.close_delimited && r.close_after && r.minor == 0);
+  assert_int_equal(response("HTTP/1.0 204 No Content\r\nConnection: Keep-Alive\r\n\r\n",
+                            &r), 0);
+  assert_false(r.close_after);
+  assert_int_equal(response("HTTP/1.1 200 OK\r\nConnection: keep-alive, Close\r\n"
+                            "Content-Length: 0\r\n\r\n", &r), 0);
+  assert_true(r.close_after);
+  assert_int_equal(response("HTTP/1.1 100 Continue\r\n\r\n", &r), 0);
+  assert_int_equal(r.status, 100);
+  /* Malformed. */
+  const char *bad[] = {"HTTP/1.1 20 OK\r\n\r\n", "HTTP/2.0 200 OK\r\n\r\n",
+                       "HTTP/1.1 600 X\r\n\r\n", "HTTP/1.1 200OK\r\n\r\n",
+                       "HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
+                       "HTTP/1.1 200 OK\r\n: empty name\r\n\r\n",
+                       "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n",
+                       "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                       NULL};
+  for (size_t i = 0; bad[i]; i++)
+    assert_int_equal(response(bad[i], &r), -EBADMSG);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_get),
@@ -534,6 +577,7 @@ int main(void) {
       cmocka_unit_test(test_chunked_bytes_after_end),
       cmocka_unit_test(test_chunked_bad),
       cmocka_unit_test(test_chunked_line_limit),
+      cmocka_unit_test(test_response_head),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

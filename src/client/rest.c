@@ -9,9 +9,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include "client/conn.h"
 #include "lib/strbuf.h"
 
-#define DEFAULT_TIMEOUT_MS 60000L
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000L
 /* A watch line is one object; kube-apiserver caps objects at about 1.5 MB in etcd, so a
  * longer line means a broken stream, not data worth buffering. */
@@ -24,10 +24,11 @@ struct rest_client {
   bool insecure;
   char *auth_header; /* "Authorization: Bearer ..." or NULL */
   char *user_agent;
-  long timeout_ms, connect_timeout_ms;
+  long connect_timeout_ms;
 
+  struct conn_target *target; /* rest_do()'s transport, TLS credentials parsed once */
   pthread_mutex_t mu;
-  CURL **idle; /* handles not in use, each keeping its keep-alive connection */
+  struct conn_link **idle; /* links not in use, each keeping its keep-alive connection */
   size_t n_idle, cap_idle;
 };
 
@@ -113,8 +114,26 @@ int rest_client_new(const struct rest_client_config *cfg, struct rest_client **r
   _cleanup_free_ char *scheme = NULL, *host = NULL, *port = NULL;
   if (url_host_port(server, &scheme, &host, &port) < 0)
     return set_err(ret_err, -EINVAL, "cannot parse server URL %s", server);
+  struct conn_target_config tc = {
+      .server = server,
+      .ca_pem = cfg->ca_pem,
+      .tls_server_name = cfg->tls_server_name,
+      .insecure_skip_tls_verify = cfg->insecure_skip_tls_verify,
+      .cert_pem = cfg->cert_pem,
+      .key_pem = cfg->key_pem,
+      .token = cfg->token,
+      .user_agent = cfg->user_agent,
+      .connect_timeout_ms = cfg->connect_timeout_ms,
+      .timeout_ms = cfg->timeout_ms,
+  };
+  _cleanup_conn_target_ struct conn_target *target = NULL;
+  _cleanup_free_ char *terr = NULL;
+  int r = conn_target_new(&tc, &target, &terr);
+  if (r < 0)
+    return set_err(ret_err, r, "%s", terr);
 
   struct rest_client *c = xcalloc(1, sizeof(*c));
+  c->target = TAKE_PTR(target);
   size_t n = strlen(server);
   while (n > 0 && server[n - 1] == '/')
     n--;
@@ -136,7 +155,6 @@ int rest_client_new(const struct rest_client_config *cfg, struct rest_client **r
   if (cfg->token && *cfg->token)
     c->auth_header = xasprintf("Authorization: Bearer %s", cfg->token);
   c->user_agent = xstrdup(cfg->user_agent ? cfg->user_agent : "ckube");
-  c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
   c->connect_timeout_ms =
       cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
   pthread_mutex_init(&c->mu, NULL);
@@ -162,8 +180,9 @@ void rest_client_free(struct rest_client *c) {
   if (!c)
     return;
   for (size_t i = 0; i < c->n_idle; i++)
-    curl_easy_cleanup(c->idle[i]);
+    conn_link_free(c->idle[i]);
   free(c->idle);
+  conn_target_free(c->target);
   pthread_mutex_destroy(&c->mu);
   free(c->base);
   free(c->connect_to);
@@ -182,7 +201,7 @@ static void set_blob(CURL *h, CURLoption opt, const char *pem) {
   curl_easy_setopt(h, opt, &b);
 }
 
-/* Options that never change between requests; set once per handle. The PEM blobs are
+/* A curl handle for one stream, with the client's settings. The PEM blobs are
  * not copied: they live as long as the client. */
 static CURL *handle_new(struct rest_client *c) {
   CURL *h = curl_easy_init();
@@ -211,20 +230,17 @@ static CURL *handle_new(struct rest_client *c) {
   return h;
 }
 
-static CURL *handle_get(struct rest_client *c) {
+static struct conn_link *link_get(struct rest_client *c) {
   pthread_mutex_lock(&c->mu);
-  CURL *h = c->n_idle ? c->idle[--c->n_idle] : NULL;
+  struct conn_link *l = c->n_idle ? c->idle[--c->n_idle] : NULL;
   pthread_mutex_unlock(&c->mu);
-  return h ? h : handle_new(c);
+  return l ? l : conn_link_new(c->target);
 }
 
-static void handle_put(struct rest_client *c, CURL *h) {
+static void link_put(struct rest_client *c, struct conn_link *l) {
   pthread_mutex_lock(&c->mu);
-  if (c->n_idle == c->cap_idle) {
-    c->cap_idle = c->cap_idle ? c->cap_idle * 2 : 8;
-    c->idle = xrealloc(c->idle, c->cap_idle * sizeof(*c->idle));
-  }
-  c->idle[c->n_idle++] = h;
+  c->idle = xgrow(c->idle, c->n_idle, &c->cap_idle, sizeof(*c->idle));
+  c->idle[c->n_idle++] = l;
   pthread_mutex_unlock(&c->mu);
 }
 
@@ -253,27 +269,6 @@ static char *url_for(struct rest_client *c, const char *path, const char *query)
   return xasprintf("%s%s", c->base, path);
 }
 
-static size_t on_body(char *p, size_t size, size_t nmemb, void *ud) {
-  strbuf_append(ud, p, size * nmemb);
-  return size * nmemb;
-}
-
-static size_t on_content_type(char *p, size_t size, size_t nmemb, void *ud) {
-  size_t n = size * nmemb;
-  char **ct = ud;
-  if (n > 13 && strncasecmp(p, "content-type:", 13) == 0) {
-    const char *v = p + 13;
-    size_t vl = n - 13;
-    while (vl && (*v == ' ' || *v == '\t'))
-      v++, vl--;
-    while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
-      vl--;
-    free(*ct);
-    *ct = xstrndup(v, vl);
-  }
-  return n;
-}
-
 static void set_connect_to(struct rest_client *c, CURL *h, struct curl_slist **l) {
   if (!c->connect_to)
     return;
@@ -285,53 +280,28 @@ int rest_do(struct rest_client *c, const struct rest_request *req, struct rest_r
             char **ret_err) {
   if (!req->path || req->path[0] != '/')
     return set_err(ret_err, -EINVAL, "request path must start with '/'");
-  const char *method = req->method ? req->method : "GET";
-  CURL *h = handle_get(c);
-  _cleanup_free_ char *url = url_for(c, req->path, req->query);
-  bool has_body = req->body != NULL;
-  struct curl_slist *hdrs = headers_for(c, req->content_type, req->accept, has_body);
-  struct curl_slist *connect_to = NULL;
-  set_connect_to(c, h, &connect_to);
-  struct strbuf body = {0};
-  char *content_type = NULL;
-
-  curl_easy_setopt(h, CURLOPT_URL, url);
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : c->timeout_ms);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_content_type);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &content_type);
-  if (has_body) {
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
-  } else {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-  }
-  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, streq(method, has_body ? "POST" : "GET") ? NULL : method);
-  curl_easy_setopt(h, CURLOPT_NOBODY, streq(method, "HEAD") ? 1L : 0L);
-
-  CURLcode rc = curl_easy_perform(h);
-  long status = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-  /* The request-scoped pointers must not outlive this call inside a pooled handle. */
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-  curl_easy_setopt(h, CURLOPT_CONNECT_TO, NULL);
-  curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
-  curl_slist_free_all(hdrs);
-  curl_slist_free_all(connect_to);
-  if (rc != CURLE_OK) {
-    /* A failed transfer may leave the connection in an unknown state: drop the handle. */
-    curl_easy_cleanup(h);
-    free(body.s);
-    free(content_type);
-    return set_err(ret_err, map_curl_error(rc), "%s %s: %s", method, url, curl_easy_strerror(rc));
-  }
-  handle_put(c, h);
-  if (!body.s)
-    strbuf_append(&body, "", 0);
-  *ret = (struct rest_response){
-      .status = status, .body = body.s, .body_len = body.len, .content_type = content_type};
+  struct conn_request creq = {
+      .method = req->method,
+      .path = req->path,
+      .query = req->query,
+      .body = req->body,
+      .body_len = req->body_len,
+      .content_type = req->content_type,
+      .accept = req->accept,
+      .timeout_ms = req->timeout_ms,
+  };
+  struct conn_response cresp = {0};
+  _cleanup_free_ char *err = NULL;
+  struct conn_link *l = link_get(c);
+  int r = conn_do(l, &creq, &cresp, &err);
+  /* A failed call leaves the link closed but reusable: it reconnects on its next use. */
+  link_put(c, l);
+  if (r < 0)
+    return set_err(ret_err, r, "%s", err);
+  *ret = (struct rest_response){.status = cresp.status,
+                                .body = cresp.body,
+                                .body_len = cresp.body_len,
+                                .content_type = cresp.content_type};
   return 0;
 }
 

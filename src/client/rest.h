@@ -1,10 +1,15 @@
-/* rest.h — a REST client for the Kubernetes API over libcurl: the base every ckube
- * component uses to talk to an API server.
+/* rest.h — a REST client for the Kubernetes API: the base every ckube component uses to
+ * talk to an API server.
  *
  * One `struct rest_client` holds the server URL and credentials (cluster CA, client
- * certificate and key from memory, or a bearer token) and a pool of curl handles: a call
- * borrows an idle handle (or makes one) and returns it afterwards, so each concurrent
- * caller keeps its own keep-alive connection and sequential calls reuse it.
+ * certificate and key from memory, or a bearer token). Two transports serve it:
+ *  - rest_do() and its helpers run over client/conn.h: a blocking keep-alive HTTP/1.1
+ *    connection (GnuTLS for https://) that costs the caller little CPU per request. The
+ *    client keeps a pool of them: a call borrows an idle one (or makes one) and returns
+ *    it afterwards, so each concurrent caller has its own connection and sequential calls
+ *    reuse it. The TLS credentials are parsed once, when the client is made.
+ *  - the streaming calls (rest_stream*, rest_streams_*) run over libcurl, whose multi
+ *    interface lets one thread drive many long-lived watches.
  *
  * Errors: functions return 0 or a negative errno. An HTTP error status (404, 409, 500...)
  * is not an error of the call: it is returned in the response for the caller to judge.
@@ -38,7 +43,8 @@ struct rest_client_config {
 };
 
 /* Makes a client; the strings in `cfg` are copied. -EINVAL when server is missing or not
- * an http(s) URL, or only one of cert/key is given. Thread-safe. */
+ * an http(s) URL, only one of cert/key is given, the CA, certificate or key PEM is
+ * unusable, or the token or user agent holds a line break. Thread-safe. */
 int rest_client_new(const struct rest_client_config *cfg, struct rest_client **ret,
                     char **ret_err);
 

@@ -49,16 +49,23 @@ static const char *str_or_empty(const json_t *obj, const char *key) {
   return s ? s : "";
 }
 
-bool sched_toleration_tolerates(const json_t *tol, const json_t *taint) {
+/* ToleratesTaint against a taint given by its parts ("" when absent). */
+static bool tolerates_parts(const json_t *tol, const char *taint_key, const char *taint_value,
+                            const char *taint_effect) {
   const char *effect = str_or_empty(tol, "effect"), *key = str_or_empty(tol, "key");
-  if (*effect && !streq(effect, str_or_empty(taint, "effect")))
+  if (*effect && !streq(effect, taint_effect))
     return false;
-  if (*key && !streq(key, str_or_empty(taint, "key")))
+  if (*key && !streq(key, taint_key))
     return false;
   const char *op = str_or_empty(tol, "operator");
   if (!*op || streq(op, "Equal"))
-    return streq(str_or_empty(tol, "value"), str_or_empty(taint, "value"));
+    return streq(str_or_empty(tol, "value"), taint_value);
   return streq(op, "Exists");
+}
+
+bool sched_toleration_tolerates(const json_t *tol, const json_t *taint) {
+  return tolerates_parts(tol, str_or_empty(taint, "key"), str_or_empty(taint, "value"),
+                         str_or_empty(taint, "effect"));
 }
 
 bool sched_tolerates(const json_t *tolerations, const json_t *taint) {
@@ -80,6 +87,8 @@ static const json_t *untolerated_hard_taint(const json_t *tolerations,
                                             const struct sched_node_info *ni) {
   size_t i;
   json_t *taint;
+  if (!ni->n_hard_taints)
+    return NULL;
   json_array_foreach(ni->taints, i, taint) {
     const char *effect = str_or_empty(taint, "effect");
     if (!streq(effect, "NoSchedule") && !streq(effect, "NoExecute"))
@@ -387,11 +396,31 @@ static void topology_spread_prefilter(struct sched_cycle *c) {
   }
 }
 
+/* The node lifecycle controller's taint for cordoned nodes: a pod tolerating it may go. */
+static bool pod_tolerates_unschedulable(const struct sched_pod_info *pod) {
+  size_t i;
+  json_t *tol;
+  json_array_foreach(pod->tolerations, i, tol) {
+    if (tolerates_parts(tol, "node.kubernetes.io/unschedulable", "", "NoSchedule"))
+      return true;
+  }
+  return false;
+}
+
+static uint32_t filters_to_skip(const struct sched_cycle *c) {
+  uint32_t mask = 0;
+  for (size_t i = 0; sched_filter_plugins[i].name; i++)
+    if (sched_filter_plugins[i].skip && sched_filter_plugins[i].skip(c))
+      mask |= UINT32_C(1) << i;
+  return mask;
+}
+
 struct sched_cycle *sched_cycle_new(const struct sched_snapshot *snap, json_t *pod,
                                     const struct sched_volume_lookup *volumes) {
   struct sched_cycle *c = xcalloc(1, sizeof(*c));
   c->snap = snap;
   c->pod = sched_pod_info_new(pod);
+  c->tolerates_unschedulable = pod_tolerates_unschedulable(c->pod);
   if (volumes)
     volume_prefilter(c, volumes);
   if (c->prefilter.code != SCHED_SUCCESS) {
@@ -401,6 +430,7 @@ struct sched_cycle *sched_cycle_new(const struct sched_snapshot *snap, json_t *p
   inter_pod_affinity_prefilter(c);
   constraints_parse(c);
   topology_spread_prefilter(c);
+  c->skip_filters = filters_to_skip(c);
   return c;
 }
 
@@ -446,12 +476,7 @@ enum sched_code sched_filter_node_name(const struct sched_cycle *c,
 enum sched_code sched_filter_node_unschedulable(const struct sched_cycle *c,
                                                 const struct sched_node_info *ni,
                                                 struct sched_status *st) {
-  if (!ni->unschedulable)
-    return SCHED_SUCCESS;
-  /* The node lifecycle controller's taint for cordoned nodes: a pod tolerating it may go. */
-  _cleanup_json_ json_t *taint =
-      json_pack("{s:s,s:s}", "key", "node.kubernetes.io/unschedulable", "effect", "NoSchedule");
-  if (sched_tolerates(pod_tolerations(c), taint))
+  if (!ni->unschedulable || c->tolerates_unschedulable)
     return SCHED_SUCCESS;
   return fail(st, SCHED_UNSCHEDULABLE_UNRESOLVABLE, "NodeUnschedulable", ERR_UNSCHEDULABLE);
 }
@@ -584,21 +609,50 @@ enum sched_code sched_filter_inter_pod_affinity(const struct sched_cycle *c,
   return SCHED_SUCCESS;
 }
 
+/* ---- PreFilter skips: the filter cannot fail on any node for this pod ---- */
+
+static bool skip_node_unschedulable(const struct sched_cycle *c) {
+  return c->tolerates_unschedulable;
+}
+
+static bool skip_node_name(const struct sched_cycle *c) {
+  return !c->pod->node_name;
+}
+
+static bool skip_node_affinity(const struct sched_cycle *c) {
+  return json_object_size(c->pod->node_selector) == 0 && !c->pod->has_required_node_affinity;
+}
+
+static bool skip_node_ports(const struct sched_cycle *c) {
+  return c->pod->n_ports == 0;
+}
+
+static bool skip_pod_topology_spread(const struct sched_cycle *c) {
+  return c->n_hard == 0;
+}
+
+static bool skip_inter_pod_affinity(const struct sched_cycle *c) {
+  return c->pod->req_affinity.n == 0 && c->anti_counts.len == 0 && c->existing_anti.len == 0;
+}
+
 const struct sched_filter_plugin sched_filter_plugins[] = {
-    {"NodeUnschedulable", sched_filter_node_unschedulable},
-    {"NodeName", sched_filter_node_name},
-    {"TaintToleration", sched_filter_taint_toleration},
-    {"NodeAffinity", sched_filter_node_affinity},
-    {"NodePorts", sched_filter_node_ports},
-    {"NodeResourcesFit", sched_filter_node_resources_fit},
-    {"PodTopologySpread", sched_filter_pod_topology_spread},
-    {"InterPodAffinity", sched_filter_inter_pod_affinity},
-    {NULL, NULL},
+    {"NodeUnschedulable", sched_filter_node_unschedulable, skip_node_unschedulable},
+    {"NodeName", sched_filter_node_name, skip_node_name},
+    {"TaintToleration", sched_filter_taint_toleration, NULL},
+    {"NodeAffinity", sched_filter_node_affinity, skip_node_affinity},
+    {"NodePorts", sched_filter_node_ports, skip_node_ports},
+    {"NodeResourcesFit", sched_filter_node_resources_fit, NULL},
+    {"PodTopologySpread", sched_filter_pod_topology_spread, skip_pod_topology_spread},
+    {"InterPodAffinity", sched_filter_inter_pod_affinity, skip_inter_pod_affinity},
+    {NULL, NULL, NULL},
 };
 
 enum sched_code sched_run_filters(const struct sched_cycle *c, const struct sched_node_info *ni,
                                   struct sched_status *st) {
-  for (const struct sched_filter_plugin *p = sched_filter_plugins; p->name; p++) {
+  uint32_t skip = c->skip_filters;
+  for (const struct sched_filter_plugin *p = sched_filter_plugins; p->name; p++, skip >>= 1) {
+    if (skip & 1)
+      continue;
     enum sched_code code = p->filter(c, ni, st);
     if (code != SCHED_SUCCESS) {
       st->plugin = p->name;

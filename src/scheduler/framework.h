@@ -10,8 +10,8 @@
  *
  * Thread-safety: nothing here locks. The driver serialises snapshot updates and scheduling
  * cycles (one lock held across a cycle); a cycle only reads the snapshot, apart from its
- * rotation index and random state, which sched_find_nodes and sched_preempt advance. Nothing here
- * logs, does I/O or starts threads.
+ * rotation index, random state and scratch arrays, which sched_find_nodes and
+ * sched_preempt advance and reuse. Nothing here logs, does I/O or starts threads.
  *
  * Differences from kube-scheduler, by design: namespaceSelector of pod affinity terms is
  * honoured only when empty ({} = all namespaces); a non-empty one selects no namespace
@@ -79,6 +79,7 @@ struct sched_host_port {
 
 struct sched_node_info;
 struct sched_snapshot;
+struct sched_cycle;
 
 /* Everything the plugins need from a pod, parsed once: when it enters the snapshot, or
  * once per scheduling cycle for the pod being scheduled. */
@@ -86,7 +87,8 @@ struct sched_pod_info {
   json_t *pod; /* reference held */
   char *key;   /* "namespace/name" */
   const char *ns;
-  const char *node_name; /* spec.nodeName or NULL; borrowed */
+  const char *node_name; /* spec.nodeName or NULL; borrowed (or assumed_node) */
+  char *assumed_node;    /* owned node name of a pod placed by sched_snapshot_assume */
   int32_t priority;
   const char *start_time; /* status.startTime (RFC 3339, compares as text) or NULL */
   bool terminating;       /* metadata.deletionTimestamp set */
@@ -146,16 +148,23 @@ struct sched_used_port {
 };
 
 struct sched_node_info {
-  json_t *node; /* reference held; NULL while only pods name this node */
-  char *name;
-  json_t *labels;     /* borrowed from node, may be NULL */
-  json_t *taints;     /* spec.taints, borrowed, may be NULL */
-  bool unschedulable; /* spec.unschedulable */
+  /* What the filters and scores read for every node of every cycle comes first, so that
+   * a node costs the fewest cache lines; these facts are derived from the node object
+   * once per node update. */
+  bool unschedulable;       /* spec.unschedulable */
+  uint32_t n_hard_taints;   /* taints with effect NoSchedule or NoExecute */
+  uint32_t n_prefer_taints; /* taints with effect PreferNoSchedule */
+  size_t n_pods;
   struct sched_resource allocatable;
   struct sched_resource requested; /* sum over pods; requested.pods = n_pods */
   int64_t nonzero_cpu, nonzero_memory;
+
+  json_t *node; /* reference held; NULL while only pods name this node */
+  char *name;
+  json_t *labels; /* borrowed from node, may be NULL */
+  json_t *taints; /* spec.taints, borrowed, may be NULL */
   struct sched_pod_info **pods;
-  size_t n_pods, cap_pods;
+  size_t cap_pods;
   struct sched_used_port *ports;
   size_t n_ports, cap_ports;
   size_t n_with_affinity; /* pods with any pod (anti-)affinity */
@@ -193,6 +202,11 @@ struct sched_snapshot {
   uint64_t generation;
   size_t next_start; /* rotation point of sched_find_nodes */
   uint64_t rand_state;
+  /* sched_find_nodes' per-cycle arrays, kept between cycles so that a cycle allocates
+   * nothing per node. */
+  struct sched_node_info **scratch_feasible;
+  int64_t *scratch_totals;
+  size_t cap_scratch;
 };
 
 struct sched_snapshot *sched_snapshot_new(void);
@@ -211,6 +225,13 @@ int sched_snapshot_remove_node(struct sched_snapshot *s, const char *name);
  * caller keeps theirs. Returns 0, or -EINVAL when the pod has no name, namespace or
  * spec.nodeName. O(labels) amortised. */
 int sched_snapshot_add_pod(struct sched_snapshot *s, json_t *pod);
+/* The driver's assume after a successful cycle: the cycle's pod counts on node_name from
+ * now on, as if bound, until an informer update or sched_snapshot_remove_pod replaces it.
+ * The snapshot takes over the cycle's parsed pod, which is not parsed again; its object
+ * stays the unassigned one (pod->pod has no spec.nodeName; pod->node_name says where it
+ * is). The cycle is spent: only sched_cycle_free may follow. Returns 0, or -EINVAL when
+ * the pod has no name or namespace (the cycle is then left as it was). */
+int sched_snapshot_assume(struct sched_snapshot *s, struct sched_cycle *c, const char *node_name);
 /* Removes the pod with key "namespace/name". Returns 0 or -ENOENT. O(1). */
 int sched_snapshot_remove_pod(struct sched_snapshot *s, const char *key);
 /* Node by name (NULL if absent or only a placeholder). Borrowed. */
@@ -287,6 +308,9 @@ struct sched_cycle {
   /* Scoring state. */
   struct sched_map ipa_scores; /* "key\x1fvalue" → score (int64 via intptr) */
   bool ipa_any;
+  /* Per-pod facts read on every node. */
+  bool tolerates_unschedulable; /* the cordon taint node.kubernetes.io/unschedulable */
+  uint32_t skip_filters;        /* bit i: sched_filter_plugins[i] skipped (its skip hook) */
 };
 
 /* Builds the cycle state for pod over snap (the cycle takes its own reference; the caller
@@ -317,6 +341,9 @@ typedef enum sched_code (*sched_filter_fn)(const struct sched_cycle *c,
 struct sched_filter_plugin {
   const char *name;
   sched_filter_fn filter;
+  /* Optional PreFilter "Skip": true when the filter passes every node for the cycle's pod,
+   * so that the cycle does not run it at all. */
+  bool (*skip)(const struct sched_cycle *c);
 };
 
 /* The default profile's filters, in kube's order; NULL-name terminated. */
@@ -344,8 +371,8 @@ enum sched_code sched_filter_inter_pod_affinity(const struct sched_cycle *,
                                                 const struct sched_node_info *,
                                                 struct sched_status *);
 
-/* Runs every filter on one node, stopping at the first failure as kube does. st must be
- * cleared by the caller afterwards. */
+/* Runs every filter the cycle does not skip on one node, stopping at the first failure as
+ * kube does. st must be cleared by the caller afterwards. */
 enum sched_code sched_run_filters(const struct sched_cycle *c, const struct sched_node_info *ni,
                                   struct sched_status *st);
 
@@ -400,6 +427,9 @@ struct sched_score_plugin {
   int64_t weight;
   /* Optional: pre-computes cycle state from the feasible nodes (PreScore). */
   void (*prescore)(struct sched_cycle *c, struct sched_node_info *const *nodes, size_t n);
+  /* Optional PreScore "Skip", asked after prescore: true when every node's normalised
+   * score would be 0, so that score and normalize are not run. */
+  bool (*skip)(const struct sched_cycle *c);
   /* Score of one feasible node, before normalisation. */
   int64_t (*score)(const struct sched_cycle *c, const struct sched_node_info *ni);
   /* Optional: rewrites scores[i] (one per feasible node) into 0..100. */
@@ -446,8 +476,8 @@ void sched_result_clear(struct sched_result *r);
  * feasible nodes are found, scores them and picks the best (ties broken at random, as kube
  * does). Returns 0 with ret->node_name set; or -ENOSPC when no node fits, with ret->diag
  * and ret->failed describing every node (for sched_format_fit_error and sched_preempt);
- * or -ENODEV when the snapshot holds no node (diag has 0 nodes). Advances s->next_start
- * (the snapshot is otherwise read-only). */
+ * or -ENODEV when the snapshot holds no node (diag has 0 nodes). Advances s->next_start and
+ * reuses s's scratch arrays (the snapshot is otherwise read-only). */
 int sched_find_nodes(struct sched_snapshot *s, struct sched_cycle *c, struct sched_result *ret);
 
 /* ---- preemption (scores.c) ---- */

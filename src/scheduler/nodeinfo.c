@@ -108,56 +108,72 @@ static unsigned resource_from_list(struct sched_resource *r, const json_t *list)
   return named;
 }
 
-/* The requests of one container, optionally with the scheduler's non-zero defaults. */
-static void container_requests(struct sched_resource *r, const json_t *container, bool nonzero) {
-  unsigned named =
-      resource_from_list(r, json_object_get(json_object_get(container, "resources"), "requests"));
-  if (nonzero) {
-    if (!(named & 1))
-      r->milli_cpu = DEFAULT_MILLI_CPU_REQUEST;
-    if (!(named & 2))
-      r->memory = DEFAULT_MEMORY_REQUEST;
-  }
-}
-
 static bool is_sidecar(const json_t *container) {
   const char *policy = json_string_value(json_object_get(container, "restartPolicy"));
   return policy && streq(policy, "Always");
 }
 
+/* cpu and memory with the scheduler's non-zero defaults for containers requesting none. */
+struct nonzero {
+  int64_t cpu, memory;
+};
+
+static void nonzero_apply(struct nonzero *a, enum res_op op, const struct nonzero *b) {
+  a->cpu = apply(op, a->cpu, b->cpu);
+  a->memory = apply(op, a->memory, b->memory);
+}
+
 /* resourcehelper.PodRequests: regular containers and sidecars run together; each
- * ordinary init container runs alone next to the sidecars started before it. */
-static void pod_requests(struct sched_resource *out, const json_t *spec, bool nonzero) {
+ * ordinary init container runs alone next to the sidecars started before it. Computes the
+ * plain requests and, in the same pass over the quantities, the non-zero cpu and memory
+ * scoring uses. */
+static void pod_requests(struct sched_resource *out, struct nonzero *ret_nz, const json_t *spec) {
   struct sched_resource sum = {0}, sidecars = {0}, init_max = {0}, c;
+  struct nonzero sum_nz = {0}, sidecars_nz = {0}, init_max_nz = {0}, c_nz;
   size_t i;
   json_t *ctr;
   *out = (struct sched_resource){0};
   json_array_foreach(json_object_get(spec, "containers"), i, ctr) {
-    container_requests(&c, ctr, nonzero);
+    unsigned named =
+        resource_from_list(&c, json_object_get(json_object_get(ctr, "resources"), "requests"));
+    c_nz = (struct nonzero){named & 1 ? c.milli_cpu : DEFAULT_MILLI_CPU_REQUEST,
+                            named & 2 ? c.memory : DEFAULT_MEMORY_REQUEST};
     resource_apply(&sum, RES_ADD, &c);
+    nonzero_apply(&sum_nz, RES_ADD, &c_nz);
     sched_resource_clear(&c);
   }
   json_array_foreach(json_object_get(spec, "initContainers"), i, ctr) {
-    container_requests(&c, ctr, nonzero);
+    unsigned named =
+        resource_from_list(&c, json_object_get(json_object_get(ctr, "resources"), "requests"));
+    c_nz = (struct nonzero){named & 1 ? c.milli_cpu : DEFAULT_MILLI_CPU_REQUEST,
+                            named & 2 ? c.memory : DEFAULT_MEMORY_REQUEST};
     if (is_sidecar(ctr)) {
       resource_apply(&sidecars, RES_ADD, &c);
       sched_resource_clear(&c);
       resource_copy(&c, &sidecars);
+      nonzero_apply(&sidecars_nz, RES_ADD, &c_nz);
+      c_nz = sidecars_nz;
     } else {
       resource_apply(&c, RES_ADD, &sidecars);
+      nonzero_apply(&c_nz, RES_ADD, &sidecars_nz);
     }
     resource_apply(&init_max, RES_MAX, &c);
+    nonzero_apply(&init_max_nz, RES_MAX, &c_nz);
     sched_resource_clear(&c);
   }
   resource_apply(&sum, RES_ADD, &sidecars);
   resource_apply(&sum, RES_MAX, &init_max);
+  nonzero_apply(&sum_nz, RES_ADD, &sidecars_nz);
+  nonzero_apply(&sum_nz, RES_MAX, &init_max_nz);
   struct sched_resource overhead;
   resource_from_list(&overhead, json_object_get(spec, "overhead"));
   resource_apply(&sum, RES_ADD, &overhead);
+  nonzero_apply(&sum_nz, RES_ADD, &(struct nonzero){overhead.milli_cpu, overhead.memory});
   sched_resource_clear(&overhead);
   sched_resource_clear(&sidecars);
   sched_resource_clear(&init_max);
   *out = sum;
+  *ret_nz = sum_nz;
 }
 
 /* ---- pods ---- */
@@ -279,13 +295,11 @@ struct sched_pod_info *sched_pod_info_new(json_t *pod) {
   pi->has_required_node_affinity = json_is_object(req);
   pi->required_node_terms = json_object_get(req, "nodeSelectorTerms");
   pi->preferred_node_terms = json_object_get(na, "preferredDuringSchedulingIgnoredDuringExecution");
-  pod_requests(&pi->request, spec, false);
+  struct nonzero nz;
+  pod_requests(&pi->request, &nz, spec);
   pi->request.pods = 1;
-  struct sched_resource nz;
-  pod_requests(&nz, spec, true);
-  pi->nonzero_cpu = nz.milli_cpu;
+  pi->nonzero_cpu = nz.cpu;
   pi->nonzero_memory = nz.memory;
-  sched_resource_clear(&nz);
   ports_parse(pi, spec);
   json_t *aff = json_object_get(spec, "affinity");
   json_t *pa = json_object_get(aff, "podAffinity");
@@ -316,6 +330,7 @@ void sched_pod_info_free(struct sched_pod_info *pi) {
   free(pi->label_lists);
   free(pi->label_slots);
   free(pi->key);
+  free(pi->assumed_node);
   json_decref(pi->pod);
   free(pi);
 }
@@ -385,6 +400,23 @@ static void node_set_allocatable(struct sched_node_info *ni) {
   resource_from_list(&ni->allocatable, json_path(ni->node, "status.allocatable"));
 }
 
+/* The filters and scores look at a node's taints only when it has some of the effect they
+ * care about. */
+static void node_count_taints(struct sched_node_info *ni) {
+  size_t i;
+  json_t *taint;
+  ni->n_hard_taints = ni->n_prefer_taints = 0;
+  json_array_foreach(ni->taints, i, taint) {
+    const char *effect = json_string_value(json_object_get(taint, "effect"));
+    if (!effect)
+      continue;
+    if (streq(effect, "NoSchedule") || streq(effect, "NoExecute"))
+      ni->n_hard_taints++;
+    else if (streq(effect, "PreferNoSchedule"))
+      ni->n_prefer_taints++;
+  }
+}
+
 struct sched_node_info *sched_node_info_copy(const struct sched_node_info *ni) {
   struct sched_node_info *c = xcalloc(1, sizeof(*c));
   c->node = ni->node;
@@ -392,6 +424,8 @@ struct sched_node_info *sched_node_info_copy(const struct sched_node_info *ni) {
   c->labels = ni->labels;
   c->taints = ni->taints;
   c->unschedulable = ni->unschedulable;
+  c->n_hard_taints = ni->n_hard_taints;
+  c->n_prefer_taints = ni->n_prefer_taints;
   resource_copy(&c->allocatable, &ni->allocatable);
   resource_copy(&c->requested, &ni->requested);
   c->nonzero_cpu = ni->nonzero_cpu;
@@ -474,6 +508,8 @@ void sched_snapshot_free(struct sched_snapshot *s) {
   sched_map_clear(&s->by_name);
   free(s->nodes);
   free(s->affinity_pods);
+  free(s->scratch_feasible);
+  free(s->scratch_totals);
   free(s);
 }
 
@@ -515,6 +551,7 @@ int sched_snapshot_set_node(struct sched_snapshot *s, json_t *node) {
   ni->node = node;
   ni->labels = json_path(node, "metadata.labels");
   ni->taints = json_path(node, "spec.taints");
+  node_count_taints(ni);
   ni->unschedulable = json_is_true(json_path(node, "spec.unschedulable"));
   node_set_allocatable(ni);
   ni->generation++;
@@ -536,6 +573,7 @@ int sched_snapshot_remove_node(struct sched_snapshot *s, const char *name) {
   ni->node = NULL;
   ni->labels = NULL;
   ni->taints = NULL;
+  ni->n_hard_taints = ni->n_prefer_taints = 0;
   ni->unschedulable = false;
   sched_resource_clear(&ni->allocatable);
   ni->generation++;
@@ -655,13 +693,8 @@ static void unplace_pod(struct sched_snapshot *s, struct sched_pod_info *pi) {
   node_maybe_drop(s, ni);
 }
 
-int sched_snapshot_add_pod(struct sched_snapshot *s, json_t *pod) {
-  const char *name = json_path_str(pod, "metadata.name");
-  const char *ns = json_path_str(pod, "metadata.namespace");
-  const char *node = json_path_str(pod, "spec.nodeName");
-  if (!name || !*name || !ns || !*ns || !node || !*node)
-    return -EINVAL;
-  struct sched_pod_info *pi = sched_pod_info_new(pod);
+/* Puts pi (owned from now on) on node `node`, replacing any pod with the same key. */
+static void snapshot_place(struct sched_snapshot *s, struct sched_pod_info *pi, const char *node) {
   struct sched_pod_info *old = sched_map_put(&s->pods, pi->key, pi);
   if (old) {
     unplace_pod(s, old);
@@ -679,6 +712,28 @@ int sched_snapshot_add_pod(struct sched_snapshot *s, json_t *pod) {
     s->affinity_pods[s->n_affinity_pods++] = pi;
   }
   s->generation++;
+}
+
+int sched_snapshot_add_pod(struct sched_snapshot *s, json_t *pod) {
+  const char *name = json_path_str(pod, "metadata.name");
+  const char *ns = json_path_str(pod, "metadata.namespace");
+  const char *node = json_path_str(pod, "spec.nodeName");
+  if (!name || !*name || !ns || !*ns || !node || !*node)
+    return -EINVAL;
+  snapshot_place(s, sched_pod_info_new(pod), node);
+  return 0;
+}
+
+int sched_snapshot_assume(struct sched_snapshot *s, struct sched_cycle *c, const char *node_name) {
+  const char *name = json_path_str(c->pod->pod, "metadata.name");
+  const char *ns = json_path_str(c->pod->pod, "metadata.namespace");
+  if (!name || !*name || !ns || !*ns || !node_name || !*node_name)
+    return -EINVAL;
+  struct sched_pod_info *pi = TAKE_PTR(c->pod);
+  free(pi->assumed_node);
+  pi->assumed_node = xstrdup(node_name);
+  pi->node_name = pi->assumed_node;
+  snapshot_place(s, pi, node_name);
   return 0;
 }
 

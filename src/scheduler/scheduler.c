@@ -250,11 +250,7 @@ static void schedule_one(struct scheduler *s, json_t *queued) {
   int r = sched_find_nodes(s->snap, cycle, &res);
   if (r == 0) {
     /* Assume: the node's resources count the pod from now on, before the API says so. */
-    json_t *assumed = json_deep_copy(pod);
-    json_object_set_new(json_object_ensure(assumed, "spec"), "nodeName",
-                        json_string(res.node_name));
-    sched_snapshot_add_pod(s->snap, assumed);
-    json_decref(assumed);
+    sched_snapshot_assume(s->snap, cycle, res.node_name);
     free(hmap_put(&s->assumed, key, xstrdup(res.node_name)));
   } else if (r == -ENOSPC) {
     sched_preempt(s->snap, cycle, &res, &pre);

@@ -153,6 +153,7 @@ static void test_pod_requests(void **state) {
   assert_int_equal(pi->request.memory, 1024LL * 1024 * 1024);
   /* Non-zero defaults apply per container lacking a request. */
   assert_int_equal(pi->nonzero_cpu, 2110);
+  assert_int_equal(pi->nonzero_memory, (1024LL + 200) * 1024 * 1024);
   sched_pod_info_free(pi);
   json_decref(pod);
   pod = make_pod("d", "q", NULL, NULL, NULL, NULL);
@@ -549,15 +550,219 @@ static void test_affinity_all_namespaces(void **state) {
   sched_snapshot_free(s);
 }
 
+/* Runs every filter for pod (reference consumed) on node `name`; returns the reasons joined
+ * with '|' ("" on success) in a static buffer. */
+static const char *run_all(struct sched_snapshot *s, json_t *pod, const char *name) {
+  static char joined[1024];
+  struct sched_cycle *c = sched_cycle_new(s, pod, NULL);
+  json_decref(pod);
+  struct sched_node_info *ni = sched_snapshot_get_node(s, name);
+  assert_non_null(ni);
+  struct sched_status st = {0};
+  sched_run_filters(c, ni, &st);
+  joined[0] = '\0';
+  for (size_t i = 0; i < st.n_reasons; i++) {
+    if (i)
+      strcat(joined, "|");
+    strcat(joined, st.reasons[i]);
+  }
+  sched_status_clear(&st);
+  sched_cycle_free(c);
+  return joined;
+}
+
+/* A node's unschedulable flag and taint counts are derived once per update: each update
+ * must be seen by the next cycle, in both directions. */
+static void test_node_update_facts(void **state) {
+  struct sched_snapshot *s = sched_snapshot_new();
+  add_node(s, make_node("a", "1", "1Gi", "10", NULL, NULL));
+  struct sched_node_info *ni = sched_snapshot_get_node(s, "a");
+  assert_string_equal(run_all(s, make_pod("d", "p", NULL, NULL, NULL, NULL), "a"), "");
+
+  add_node(s, make_node("a", "1", "1Gi", "10", NULL, "{'unschedulable':true}"));
+  assert_ptr_equal(sched_snapshot_get_node(s, "a"), ni);
+  assert_true(ni->unschedulable);
+  assert_string_equal(run_all(s, make_pod("d", "p", NULL, NULL, NULL, NULL), "a"),
+                      "node(s) were unschedulable");
+  assert_string_equal(run_all(s,
+                              make_pod("d", "p", NULL, NULL, NULL,
+                                       "{'tolerations':[{'key':'node.kubernetes.io/unschedulable',"
+                                       "'operator':'Exists','effect':'NoSchedule'}]}"),
+                              "a"),
+                      "");
+  /* A toleration for another effect does not cover the cordon taint. */
+  assert_string_equal(run_all(s,
+                              make_pod("d", "p", NULL, NULL, NULL,
+                                       "{'tolerations':[{'key':'node.kubernetes.io/unschedulable',"
+                                       "'operator':'Exists','effect':'NoExecute'}]}"),
+                              "a"),
+                      "node(s) were unschedulable");
+
+  add_node(s, make_node("a", "1", "1Gi", "10", NULL,
+                        "{'taints':[{'key':'k','value':'v','effect':'NoSchedule'},"
+                        "{'key':'soft','effect':'PreferNoSchedule'}]}"));
+  assert_false(ni->unschedulable);
+  assert_int_equal(ni->n_hard_taints, 1);
+  assert_int_equal(ni->n_prefer_taints, 1);
+  assert_string_equal(run_all(s, make_pod("d", "p", NULL, NULL, NULL, NULL), "a"),
+                      "node(s) had untolerated taint {k: v}");
+
+  add_node(s, make_node("a", "1", "1Gi", "10", NULL,
+                        "{'taints':[{'key':'soft','effect':'PreferNoSchedule'},"
+                        "{'key':'x','effect':'NoExecute'},'junk',{'key':'y'}]}"));
+  assert_int_equal(ni->n_hard_taints, 1);
+  assert_int_equal(ni->n_prefer_taints, 1);
+  assert_string_equal(run_all(s, make_pod("d", "p", NULL, NULL, NULL, NULL), "a"),
+                      "node(s) had untolerated taint {x: }");
+  struct sched_cycle *c = sched_cycle_new(s, make_pod("d", "p", NULL, NULL, NULL, NULL), NULL);
+  json_decref(c->pod->pod);
+  assert_int_equal(sched_score_taint_toleration(c, ni), 1);
+  sched_cycle_free(c);
+
+  add_node(s, make_node("a", "1", "1Gi", "10", NULL, "{}"));
+  assert_int_equal(ni->n_hard_taints, 0);
+  assert_int_equal(ni->n_prefer_taints, 0);
+  assert_string_equal(run_all(s, make_pod("d", "p", NULL, NULL, NULL, NULL), "a"), "");
+
+  /* A copy for preemption's dry run carries the same facts. */
+  add_node(s, make_node("a", "1", "1Gi", "10", NULL,
+                        "{'unschedulable':true,'taints':[{'key':'k','effect':'NoExecute'}]}"));
+  struct sched_node_info *copy = sched_node_info_copy(ni);
+  assert_true(copy->unschedulable);
+  assert_int_equal(copy->n_hard_taints, 1);
+  sched_node_info_free_copy(copy);
+  sched_snapshot_free(s);
+}
+
+static size_t filter_index(const char *name) {
+  for (size_t i = 0; sched_filter_plugins[i].name; i++)
+    if (streq(sched_filter_plugins[i].name, name))
+      return i;
+  fail_msg("no filter %s", name);
+  return 0;
+}
+
+static bool skips(const struct sched_cycle *c, const char *filter) {
+  return c->skip_filters & (UINT32_C(1) << filter_index(filter));
+}
+
+/* Filters that cannot fail for the pod are not run (kube's PreFilter Skip), and a pod
+ * that needs one gets it. */
+static void test_filter_skips(void **state) {
+  struct sched_snapshot *s = sched_snapshot_new();
+  add_node(s, make_node("a", "1", "1Gi", "10", "{'zone':'a'}", NULL));
+  bind_pod(s, make_pod("d", "db", NULL, NULL, "{'app':'db'}", NULL), "a");
+  struct sched_cycle *c = sched_cycle_new(s, make_pod("d", "p", "1", NULL, NULL, NULL), NULL);
+  json_decref(c->pod->pod);
+  for (const char *const *f = (const char *const[]){"NodeName", "NodeAffinity", "NodePorts",
+                                                    "PodTopologySpread", "InterPodAffinity", NULL};
+       *f; f++)
+    assert_true(skips(c, *f));
+  for (const char *const *f =
+           (const char *const[]){"NodeUnschedulable", "TaintToleration", "NodeResourcesFit", NULL};
+       *f; f++)
+    assert_false(skips(c, *f));
+  sched_cycle_free(c);
+
+  c = sched_cycle_new(
+      s,
+      make_pod("d", "p", NULL, NULL, NULL,
+               "{'nodeName':'b','nodeSelector':{'zone':'a'},'tolerations':[{'operator':'Exists'}],"
+               "'containers':[{'name':'c','image':'x','ports':[{'containerPort':80,"
+               "'hostPort':80}]}],'topologySpreadConstraints':[{'maxSkew':1,'topologyKey':"
+               "'zone','whenUnsatisfiable':'DoNotSchedule','labelSelector':{}}],"
+               "'affinity':{'podAntiAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':"
+               "[{'labelSelector':{'matchLabels':{'app':'db'}},'topologyKey':'zone'}]}}}"),
+      NULL);
+  json_decref(c->pod->pod);
+  for (const char *const *f = (const char *const[]){"NodeName", "NodeAffinity", "NodePorts",
+                                                    "PodTopologySpread", "InterPodAffinity", NULL};
+       *f; f++)
+    assert_false(skips(c, *f));
+  /* Tolerating everything includes the cordon taint. */
+  assert_true(skips(c, "NodeUnschedulable"));
+  sched_cycle_free(c);
+
+  /* Existing pods' anti-affinity alone keeps InterPodAffinity on. */
+  bind_pod(s,
+           make_pod("d", "solo", NULL, NULL, NULL,
+                    "{'affinity':{'podAntiAffinity':{'requiredDuringSchedulingIgnoredDuring"
+                    "Execution':[{'labelSelector':{'matchLabels':{'app':'web'}},"
+                    "'topologyKey':'zone'}]}}}"),
+           "a");
+  c = sched_cycle_new(s, make_pod("d", "p", NULL, NULL, "{'app':'web'}", NULL), NULL);
+  json_decref(c->pod->pod);
+  assert_false(skips(c, "InterPodAffinity"));
+  sched_cycle_free(c);
+  assert_string_equal(run_all(s, make_pod("d", "p", NULL, NULL, "{'app':'web'}", NULL), "a"),
+                      "node(s) didn't satisfy existing pods anti-affinity rules");
+  sched_snapshot_free(s);
+}
+
+/* The driver's assume hands the cycle's pod to the snapshot; the informer's bound copy
+ * replaces it later. */
+static void test_assume(void **state) {
+  struct sched_snapshot *s = sched_snapshot_new();
+  add_node(s, make_node("a", "2", "1Gi", "10", NULL, NULL));
+  json_t *pod = make_pod("d", "p", "1", "100Mi", "{'app':'web'}", NULL);
+  struct sched_cycle *c = sched_cycle_new(s, pod, NULL);
+  struct sched_result r = {0};
+  assert_int_equal(sched_find_nodes(s, c, &r), 0);
+  assert_int_equal(sched_snapshot_assume(s, c, r.node_name), 0);
+  assert_null(c->pod);
+  sched_cycle_free(c);
+  sched_result_clear(&r);
+
+  struct sched_pod_info *pi = sched_snapshot_get_pod(s, "d/p");
+  assert_non_null(pi);
+  assert_string_equal(pi->node_name, "a");
+  struct sched_node_info *ni = sched_snapshot_get_node(s, "a");
+  assert_int_equal(ni->n_pods, 1);
+  assert_int_equal(ni->requested.milli_cpu, 1000);
+  size_t n;
+  assert_non_null(sched_snapshot_pods_with_label(s, "d", "app", "web", &n));
+  assert_int_equal(n, 1);
+  /* The next cycle sees the assumed pod's request. */
+  assert_string_equal(run_all(s, make_pod("d", "q", "1500m", NULL, NULL, NULL), "a"),
+                      "Insufficient cpu");
+
+  /* The binding comes back through the informer. */
+  bind_pod(s, pod, "a");
+  assert_int_equal(ni->n_pods, 1);
+  assert_int_equal(ni->requested.milli_cpu, 1000);
+  assert_null(sched_snapshot_get_pod(s, "d/p")->assumed_node);
+  assert_int_equal(sched_snapshot_remove_pod(s, "d/p"), 0);
+  assert_int_equal(ni->requested.milli_cpu, 0);
+
+  /* A pod without a namespace cannot be keyed: the cycle keeps it. */
+  json_t *bad = J("{'metadata':{'name':'x'},'spec':{'containers':[]}}");
+  c = sched_cycle_new(s, bad, NULL);
+  json_decref(bad);
+  assert_int_equal(sched_snapshot_assume(s, c, "a"), -EINVAL);
+  assert_non_null(c->pod);
+  sched_cycle_free(c);
+  sched_snapshot_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_node_name),        cmocka_unit_test(test_node_unschedulable),
-      cmocka_unit_test(test_taint_toleration), cmocka_unit_test(test_resources_fit),
-      cmocka_unit_test(test_pod_requests),     cmocka_unit_test(test_node_ports),
-      cmocka_unit_test(test_node_affinity),    cmocka_unit_test(test_inter_pod_affinity),
-      cmocka_unit_test(test_topology_spread),  cmocka_unit_test(test_volume_binding),
-      cmocka_unit_test(test_message),          cmocka_unit_test(test_snapshot_updates),
-      cmocka_unit_test(test_label_index),      cmocka_unit_test(test_affinity_all_namespaces),
+      cmocka_unit_test(test_node_name),
+      cmocka_unit_test(test_node_unschedulable),
+      cmocka_unit_test(test_taint_toleration),
+      cmocka_unit_test(test_resources_fit),
+      cmocka_unit_test(test_pod_requests),
+      cmocka_unit_test(test_node_ports),
+      cmocka_unit_test(test_node_affinity),
+      cmocka_unit_test(test_inter_pod_affinity),
+      cmocka_unit_test(test_topology_spread),
+      cmocka_unit_test(test_volume_binding),
+      cmocka_unit_test(test_message),
+      cmocka_unit_test(test_snapshot_updates),
+      cmocka_unit_test(test_label_index),
+      cmocka_unit_test(test_affinity_all_namespaces),
+      cmocka_unit_test(test_node_update_facts),
+      cmocka_unit_test(test_filter_skips),
+      cmocka_unit_test(test_assume),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,6 +53,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(ARCHIVE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -MMD -MP -o $@ $< $(ARCHIVE) $(LDLIBS) -lcmocka
 
+# In-process benchmarks (bench/*.c): make $(BUILD)/bench/sched_cycle
+$(BUILD)/bench/%: bench/%.c $(ARCHIVE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(ARCHIVE) $(LDLIBS)
+
 # Each fuzz target also builds with a plain main() that replays its committed corpus.
 $(BUILD)/fuzz-replay/%: fuzz/%.c fuzz/replay_main.c $(ARCHIVE)
 	@mkdir -p $(dir $@)

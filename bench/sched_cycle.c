@@ -8,9 +8,8 @@
  * two builds can be compared for identical decisions (the tie-break seed is fixed). More
  * pods than the nodes hold exercise the unschedulable path.
  *
- *   cc -O2 -D_GNU_SOURCE -Isrc $(pkg-config --cflags jansson) bench/sched_cycle.c \
- *      BUILD/libckube.a $(pkg-config --libs jansson yaml-0.1 ...) -lpthread -lm
- *   sched_cycle [NODES [PODS [RUNS [mixed]]]]     (defaults 5000 10000 1) */
+ *   make build/bench/sched_cycle
+ *   build/bench/sched_cycle [NODES [PODS [RUNS [mixed]]]]     (defaults 5000 10000 1) */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>

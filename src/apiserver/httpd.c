@@ -234,7 +234,10 @@ int httpd_stream_write(struct httpd_stream *s, const void *data, size_t len) {
     pthread_mutex_unlock(&s->lock);
     return -EPIPE;
   }
-  if (len > s->max || s->len > s->max - len) {
+  /* The limit counts the chunk the connection is still sending, so that what waits in
+   * user space for a reader is bounded by `max`, not twice that. */
+  size_t held = s->len + s->in_flight;
+  if (len > s->max || held > s->max - len) {
     /* A reader this far behind will not catch up; cutting it off bounds memory and the
      * client relists/rewatches as it would after any dropped watch. */
     s->gone = true;
@@ -293,6 +296,7 @@ static bool stream_pump(struct conn *c) {
     s->buf = NULL;
     s->len = s->cap = 0;
   }
+  s->in_flight = len;
   bool end = !gone && s->closing;
   pthread_mutex_unlock(&s->lock);
   if (gone)

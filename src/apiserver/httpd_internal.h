@@ -83,6 +83,7 @@ struct httpd_stream {
   unsigned refs;
   char *buf; /* bytes written by the producer, not yet handed to the connection */
   size_t len, cap, max;
+  size_t in_flight; /* the chunk handed to the connection, until its output drains */
   bool closing;  /* producer ended the stream; drain then finish */
   bool gone;     /* no more data can be delivered */
   bool finished; /* on_close has been taken */

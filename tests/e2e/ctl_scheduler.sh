@@ -553,9 +553,11 @@ pod $ns high '{}' '{"nodeSelector": {"tier": "prio"}, "priorityClassName": "e2e-
   '{"resources": {"requests": {"cpu": "600m"}}}'
 expect_unschedulable $ns high \
   "0/$N nodes are available: $filt. preemption: not eligible due to preemptionPolicy=Never.."
-# Both pods back off for 1 s after their failed attempt (kube's initial back-off); once
-# both are past it, the freed room goes by priority, not by arrival.
-sleep 2
+# Both pods back off after each failed attempt (1 s, doubling up to 10 s, as kube's
+# queue does). A cluster event meanwhile (the new node's not-ready taint lifted, say) can
+# cost a pod another attempt and a longer back-off, so wait out the longest: once both
+# are past it, the freed room goes by priority, not by arrival.
+sleep 11
 k -n $ns delete pod filler >/dev/null
 expect_scheduled $ns high hollow-11
 check_eq "the lower-priority pod still waits" "$(node_of $ns low)" ""

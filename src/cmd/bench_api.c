@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "client/conn.h"
 #include "client/kubeconfig.h"
 #include "client/rest.h"
 #include "cmd/bench.h"
@@ -104,7 +103,7 @@ static long rss_kb(long pid) {
 struct bench {
   struct opts o;
   struct rest_client *c;
-  struct conn_target *target; /* for the load phases' own links */
+  const struct kubeconfig_creds *creds; /* for the load phases' own clients */
   char *cm_path;  /* /api/v1/namespaces/NS/configmaps */
   char *pod_path; /* /api/v1/namespaces/NS/pods */
   struct obj *cms;
@@ -187,34 +186,15 @@ struct phase {
   double elapsed;
 };
 
-/* The load phases' own connection, one per client thread: N client threads are exactly N
- * connections, and a request takes no lock on the shared pool behind rest_do(). */
-static __thread struct conn_link *thread_conn;
+/* The load phases' own client, one per client thread: N client threads are exactly N
+ * connections, each reused by its thread alone. */
+static __thread struct rest_client *thread_client;
 
 static double timed(struct bench *b, struct rest_request *req, struct rest_response *resp,
                     int *ret_r) {
   double t0 = now_s();
   _cleanup_free_ char *err = NULL;
-  int r;
-  if (thread_conn) {
-    struct conn_request creq = {.method = req->method,
-                                .path = req->path,
-                                .query = req->query,
-                                .body = req->body,
-                                .body_len = req->body_len,
-                                .content_type = req->content_type,
-                                .accept = req->accept,
-                                .timeout_ms = req->timeout_ms};
-    struct conn_response cresp = {0};
-    r = conn_do(thread_conn, &creq, &cresp, &err);
-    if (r == 0)
-      *resp = (struct rest_response){.status = cresp.status,
-                                     .body = cresp.body,
-                                     .body_len = cresp.body_len,
-                                     .content_type = cresp.content_type};
-  } else {
-    r = rest_do(b->c, req, resp, &err);
-  }
+  int r = rest_do(thread_client ? thread_client : b->c, req, resp, &err);
   double ms = (now_s() - t0) * 1000.0;
   if (r < 0)
     note_error(b, req->method ? req->method : "GET", 0, err);
@@ -349,7 +329,8 @@ static void op_pod_delete(struct phase *ph, long i, struct lat *lat, struct lat 
 static void *phase_worker(void *p) {
   struct phase *ph = p;
   struct lat lat = {0}, lat2 = {0};
-  thread_conn = conn_link_new(ph->b->target);
+  if (rest_client_new_from_creds(ph->b->creds, &thread_client, NULL) < 0)
+    thread_client = NULL; /* then the shared client serves */
   for (;;) {
     if (ph->deadline && now_s() > ph->deadline)
       break;
@@ -358,7 +339,7 @@ static void *phase_worker(void *p) {
       break;
     ph->op(ph, i, &lat, &lat2);
   }
-  conn_link_free(TAKE_PTR(thread_conn));
+  rest_client_free(TAKE_PTR(thread_client));
   pthread_mutex_lock(&ph->mu);
   lat_merge(&ph->lat, &lat);
   lat_merge(&ph->lat2, &lat2);
@@ -917,21 +898,8 @@ static int bench_api(int argc, char **argv) {
     fprintf(stderr, "ckube bench api: %s\n", err);
     return 1;
   }
-  struct conn_target_config tc = {.server = creds->server,
-                                  .ca_pem = creds->ca_pem,
-                                  .tls_server_name = creds->tls_server_name,
-                                  .insecure_skip_tls_verify = creds->insecure_skip_tls_verify,
-                                  .cert_pem = creds->cert_pem,
-                                  .key_pem = creds->key_pem,
-                                  .token = creds->token,
-                                  .user_agent = "ckube-bench"};
-  _cleanup_conn_target_ struct conn_target *target = NULL;
-  if (conn_target_new(&tc, &target, &err) < 0) {
-    fprintf(stderr, "ckube bench api: %s\n", err);
-    return 1;
-  }
   b.c = c;
-  b.target = target;
+  b.creds = creds;
   pthread_mutex_init(&b.mu, NULL);
 
   long status = 0;

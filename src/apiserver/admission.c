@@ -68,6 +68,7 @@ static const struct admission_plugin *const plugins[] = {
     &admission_service_account,
     &admission_default_toleration_seconds,
     &admission_priority,
+    &admission_default_storage_class,
     &admission_service_alloc,
 };
 

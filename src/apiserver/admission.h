@@ -58,5 +58,6 @@ int admission_run(const struct admission_attrs *a, struct api_error *err);
 /* The plugins, each in its own file, listed in admission.c in the order they run. */
 extern const struct admission_plugin admission_service_alloc;             /* alloc.c */
 extern const struct admission_plugin admission_priority;                  /* admission_pods.c */
+extern const struct admission_plugin admission_default_storage_class;     /* admission_storage.c */
 extern const struct admission_plugin admission_default_toleration_seconds; /* admission_pods.c */
 extern const struct admission_plugin admission_service_account; /* admission_serviceaccount.c */

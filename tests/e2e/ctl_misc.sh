@@ -270,15 +270,28 @@ step "volume Released when its claim goes" 30 is default pv/pv-small '{.status.p
 # --- local-path provisioning ---
 check_match "default StorageClass" "$(k get storageclass)" \
   '^local-path \(default\) +rancher.io/local-path +Delete +WaitForFirstConsumer'
+# A claim that names no class gets the default one at admission; one that names "" keeps
+# no class.
 k -n misc apply -f - >/dev/null <<'EOF'
 apiVersion: v1
 kind: PersistentVolumeClaim
 metadata: {name: cache}
 spec:
-  storageClassName: local-path
   accessModes: [ReadWriteOnce]
   resources: {requests: {storage: 2Gi}}
 EOF
+check_eq "default class given at admission" "$(jp misc pvc/cache '{.spec.storageClassName}')" "local-path"
+out=$(k -n misc create --dry-run=server -o jsonpath='{.spec.storageClassName}/' -f - <<'EOF'
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: classless}
+spec:
+  storageClassName: ""
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+EOF
+)
+check_eq "an empty class is kept" "$out" "/"
 step "WaitForFirstConsumer event" 30 bash -c \
   'k -n misc get events --field-selector involvedObject.name=cache | grep -q WaitForFirstConsumer'
 check_eq "claim pending until a pod uses it" "$(jp misc pvc/cache '{.status.phase}')" "Pending"

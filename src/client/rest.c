@@ -326,14 +326,13 @@ int rest_do_json(struct rest_client *c, const char *method, const char *path, co
   int r = rest_do(c, &req, &resp, ret_err);
   if (r < 0)
     return r;
+  *ret_status = resp.status;
+  if (!ret_obj)
+    return 0; /* a caller that wants only the status does not pay for decoding */
   json_t *obj = NULL;
   if (resp.body_len > 0 && json_decode(resp.body, resp.body_len, &obj, NULL) < 0)
     obj = NULL;
-  *ret_status = resp.status;
-  if (ret_obj)
-    *ret_obj = obj;
-  else
-    json_decref(obj);
+  *ret_obj = obj;
   return 0;
 }
 

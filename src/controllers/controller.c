@@ -260,8 +260,10 @@ static int do_json(struct controller *c, const char *method, const char *path,
   int r = rest_do(c->m->env.client, &req, &resp, ret_err);
   if (r < 0)
     return r;
+  /* The answer is decoded only when someone reads it: the caller, or an error message. */
+  bool ok = resp.status >= 200 && resp.status < 300;
   _cleanup_json_ json_t *obj = NULL;
-  if (resp.body_len)
+  if (resp.body_len && (ret || !ok))
     json_decode(resp.body, resp.body_len, &obj, NULL);
   r = map_status(resp.status, obj, create, ret_err);
   if (r == 0 && ret)
